@@ -1,0 +1,61 @@
+/* cmd_proof.c - `xrelay proof`: the proof bundle of one record. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <string.h>
+
+#include "bundle_build.h"
+
+static const char usage[] = "xrelay proof --dir DIR (--index I | --id 0xENVELOPE_ID) [--compact]";
+
+int cmd_proof(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"dir", required_argument, NULL, 'd'},	 {"index", required_argument, NULL, 'i'},
+		{"id", required_argument, NULL, 'I'},	 {"compact", no_argument, NULL, 'c'},
+		{"help", no_argument, NULL, 'h'},	 {NULL, 0, NULL, 0},
+	};
+	const char *dir = NULL, *idx_s = NULL, *id_s = NULL;
+	bool compact = false;
+	struct xr_err err = {0};
+	struct xr_node node;
+	int c, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dir = optarg; break;
+		case 'i': idx_s = optarg; break;
+		case 'I': id_s = optarg; break;
+		case 'c': compact = true; break;
+		case 'h':
+			printf("usage: %s\n\nPrints the proof bundle (JSON) of the record at an "
+			       "index, or of the envelope with\nthat id: envelope, record, evidence, "
+			       "inclusion proof and the signed checkpoint\nthat covers it. `xrelay "
+			       "verify` checks it offline.\n",
+			       usage);
+			return 0;
+		default: return xr_cli_usage(usage, "unknown option");
+		}
+	}
+	if (!dir || optind != argc || !idx_s == !id_s)
+		return xr_cli_usage(usage, "need --dir and exactly one of --index or --id");
+	uint64_t index;
+	uint8_t id[32];
+	if (idx_s && xr_u64_parse(idx_s, &index, &err) < 0)
+		return xr_cli_fail(&err);
+	if (id_s && xr_hex_decode_exact(id_s, id, 32, &err) < 0) {
+		xr_err_prefix(&err, "--id");
+		return xr_cli_fail(&err);
+	}
+	if ((rc = xr_node_open(&node, dir, false, &err)) < 0)
+		return xr_cli_fail(&err);
+	json_t *b = NULL;
+	if ((!id_s || (rc = xr_ledger_find_envelope(node.ledger, id, &index, &err)) == 0) &&
+	    (rc = xr_bundle_build(node.ledger, index, NULL, &b, &err)) == 0) {
+		xr_json_print(b, compact);
+		json_decref(b);
+	}
+	xr_node_close(&node);
+	return rc < 0 ? xr_cli_fail(&err) : 0;
+}

@@ -1,0 +1,1323 @@
+/* ledger.c - the ledger on RocksDB: records, Merkle tiles, checkpoints,
+ * indices, cursors and members; each append is one synced WriteBatch.
+ *
+ * Merkle nodes are stored as tiles of height 4 (as in transparency logs'
+ * tiles): tile (L, t) holds the up to 16 node hashes at node level 4L with
+ * indices [16t, 16t + 16); levels 4L+1..4L+3 are recomputed from them (at
+ * most 15 hashes). That writes about 1.07 tile puts per 16 records instead of
+ * two node puts per record, and keeps a proof at a handful of reads. */
+#include "ledger.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <rocksdb/c.h>
+
+#include "envelope.h"
+
+#define TILE_H 4
+#define TILE_W (1u << TILE_H)
+#define MAX_TILE_LEVELS (64 / TILE_H)
+
+enum {
+	CF_DEFAULT,
+	CF_RECORDS,
+	CF_TILES,
+	CF_BLOCKS,
+	CF_EVIDENCE,
+	CF_IDX_ENVELOPE,
+	CF_CURSORS,
+	CF_MEMBERS,
+	CF_COUNT,
+};
+
+static const char *const cf_names[CF_COUNT] = {
+	"default", "records", "tiles", "blocks", "evidence", "idx_envelope", "cursors", "members",
+};
+
+static const char state_key[] = "state";
+#define STATE_LEN (8 + 8 + 32 + 8 + 8)
+
+struct edge_tile {
+	uint64_t t;
+	unsigned n;
+	bool dirty;
+	uint8_t h[TILE_W][32];
+};
+
+struct member_ent {
+	struct xr_member m;
+	uint64_t index;
+};
+
+struct xr_ledger {
+	rocksdb_t *db;
+	rocksdb_options_t *opts;
+	rocksdb_column_family_handle_t *cf[CF_COUNT];
+	rocksdb_writeoptions_t *wo;
+	rocksdb_readoptions_t *ro;
+	bool read_only;
+
+	char origin[XR_ORIGIN_MAX + 1];
+	struct xr_signer *signers;
+	size_t nsigners;
+	uint64_t cp_every, cp_ms;
+
+	pthread_mutex_t lock; /* guards pub_size and pub_blocks */
+	uint64_t pub_size, pub_blocks; /* what readers see: committed state only */
+	/* The writer's working state; equal to the published one between appends. */
+	uint64_t size;
+	uint64_t blocks;       /* checkpoints cut */
+	uint8_t prev_hash[32]; /* SHA-256 of the newest checkpoint text */
+	uint64_t cp_time_ms;   /* time of the newest checkpoint */
+	uint64_t cp_size;      /* size the newest checkpoint covers */
+	struct xr_merkle_frontier frontier;
+	struct edge_tile edge[MAX_TILE_LEVELS];
+
+	struct member_ent *members;
+	size_t nmembers;
+};
+
+struct batch_rec {
+	size_t off, len, ev_off, ev_len;
+};
+
+struct batch_cursor {
+	size_t key_off, key_len, val_off, val_len;
+};
+
+struct xr_ledger_batch {
+	struct xr_buf data;
+	struct batch_rec *recs;
+	size_t nrecs, caprecs;
+	struct batch_cursor *curs;
+	size_t ncurs, capcurs;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int rerr(struct xr_err *err, char *e, const char *what)
+{
+	int rc = xr_err_set(err, XR_EIO, "%s: %s", what, e ? e : "unknown rocksdb error");
+	free(e);
+	return rc;
+}
+
+/* ---- batches ---------------------------------------------------------- */
+
+struct xr_ledger_batch *xr_ledger_batch_new(void)
+{
+	struct xr_ledger_batch *b = calloc(1, sizeof(*b));
+	if (b)
+		xr_buf_init(&b->data, (size_t)1 << 32);
+	return b;
+}
+
+void xr_ledger_batch_free(struct xr_ledger_batch *b)
+{
+	if (!b)
+		return;
+	xr_buf_fini(&b->data);
+	free(b->recs);
+	free(b->curs);
+	free(b);
+}
+
+void xr_ledger_batch_clear(struct xr_ledger_batch *b)
+{
+	xr_buf_reset(&b->data);
+	b->nrecs = b->ncurs = 0;
+}
+
+size_t xr_ledger_batch_count(const struct xr_ledger_batch *b)
+{
+	return b->nrecs;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t sz)
+{
+	if (need <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap * 2 : 64;
+	while (nc < need)
+		nc *= 2;
+	void *np = realloc(*p, nc * sz);
+	if (!np)
+		return -1;
+	*p = np;
+	*cap = nc;
+	return 0;
+}
+
+int xr_ledger_batch_add(struct xr_ledger_batch *b, const uint8_t *record, size_t len,
+			const uint8_t *evidence, size_t evidence_len, struct xr_err *err)
+{
+	if (grow((void **)&b->recs, &b->caprecs, b->nrecs + 1, sizeof(*b->recs)) < 0)
+		return xr_err_set(err, XR_ENOMEM, "out of memory growing a ledger batch");
+	struct batch_rec *r = &b->recs[b->nrecs];
+	r->off = b->data.len;
+	r->len = len;
+	xr_buf_put(&b->data, record, len);
+	r->ev_off = b->data.len;
+	r->ev_len = evidence_len;
+	if (evidence_len)
+		xr_buf_put(&b->data, evidence, evidence_len);
+	if (b->data.failed)
+		return xr_err_set(err, XR_ENOMEM, "out of memory growing a ledger batch");
+	b->nrecs++;
+	return 0;
+}
+
+int xr_ledger_batch_cursor(struct xr_ledger_batch *b, const char *chain, const void *value,
+			   size_t len, struct xr_err *err)
+{
+	if (grow((void **)&b->curs, &b->capcurs, b->ncurs + 1, sizeof(*b->curs)) < 0)
+		return xr_err_set(err, XR_ENOMEM, "out of memory growing a ledger batch");
+	struct batch_cursor *c = &b->curs[b->ncurs];
+	c->key_off = b->data.len;
+	c->key_len = strlen(chain);
+	xr_buf_put(&b->data, chain, c->key_len);
+	c->val_off = b->data.len;
+	c->val_len = len;
+	xr_buf_put(&b->data, value, len);
+	if (b->data.failed)
+		return xr_err_set(err, XR_ENOMEM, "out of memory growing a ledger batch");
+	b->ncurs++;
+	return 0;
+}
+
+/* ---- tiles and subtree hashes ----------------------------------------- */
+
+static void tile_key(uint8_t k[9], unsigned L, uint64_t t)
+{
+	k[0] = (uint8_t)L;
+	xr_put_be64(k + 1, t);
+}
+
+/* A reader's tile cache: one tile per tile level, enough for a proof or a
+ * root without reading a tile twice. */
+struct tile_reader {
+	struct xr_ledger *l;
+	bool have[MAX_TILE_LEVELS];
+	uint64_t t[MAX_TILE_LEVELS];
+	unsigned n[MAX_TILE_LEVELS];
+	uint8_t h[MAX_TILE_LEVELS][TILE_W][32];
+};
+
+static int load_tile(struct xr_ledger *l, unsigned L, uint64_t t, uint8_t out[TILE_W][32],
+		     unsigned *ret_n, struct xr_err *err)
+{
+	uint8_t k[9];
+	char *e = NULL;
+	size_t vl;
+	tile_key(k, L, t);
+	rocksdb_pinnableslice_t *ps =
+		rocksdb_get_pinned_cf(l->db, l->ro, l->cf[CF_TILES], (const char *)k, 9, &e);
+	if (e)
+		return rerr(err, e, "reading a merkle tile");
+	if (!ps)
+		return xr_err_set(err, XR_ENOTFOUND, "merkle tile %u/%llu is missing", L,
+				  (unsigned long long)t);
+	const char *v = rocksdb_pinnableslice_value(ps, &vl);
+	if (vl == 0 || vl % 32 || vl > TILE_W * 32) {
+		rocksdb_pinnableslice_destroy(ps);
+		return xr_err_set(err, XR_EIO, "merkle tile %u/%llu has a bad length %zu", L,
+				  (unsigned long long)t, vl);
+	}
+	memcpy(out, v, vl);
+	*ret_n = (unsigned)(vl / 32);
+	rocksdb_pinnableslice_destroy(ps);
+	return 0;
+}
+
+static int subtree(void *ctx, unsigned level, uint64_t index, uint8_t ret[32], struct xr_err *err)
+{
+	struct tile_reader *tr = ctx;
+	unsigned L = level / TILE_H, r = level % TILE_H;
+	uint64_t start = index << r;
+	uint64_t t = start / TILE_W;
+	unsigned off = (unsigned)(start % TILE_W), cnt = 1u << r;
+	int rc;
+
+	if (L >= MAX_TILE_LEVELS)
+		return xr_err_set(err, XR_EINVAL, "merkle level %u out of range", level);
+	if (!tr->have[L] || tr->t[L] != t) {
+		if ((rc = load_tile(tr->l, L, t, tr->h[L], &tr->n[L], err)) < 0)
+			return rc;
+		tr->have[L] = true;
+		tr->t[L] = t;
+	}
+	if (off + cnt > tr->n[L])
+		return xr_err_set(err, XR_EIO, "merkle tile %u/%llu holds %u hashes, need %u", L,
+				  (unsigned long long)t, tr->n[L], off + cnt);
+	uint8_t tmp[TILE_W][32];
+	memcpy(tmp, tr->h[L][off], (size_t)cnt * 32);
+	for (unsigned w = cnt; w > 1; w /= 2)
+		for (unsigned i = 0; i < w / 2; i++)
+			xr_merkle_node_hash(tmp[2 * i], tmp[2 * i + 1], tmp[i]);
+	memcpy(ret, tmp[0], 32);
+	return 0;
+}
+
+static void tile_reader_init(struct tile_reader *tr, struct xr_ledger *l)
+{
+	tr->l = l;
+	memset(tr->have, 0, sizeof(tr->have));
+}
+
+/* ---- members ---------------------------------------------------------- */
+
+static struct member_ent *member_find(struct xr_ledger *l, const char *name)
+{
+	for (size_t i = 0; i < l->nmembers; i++)
+		if (strcmp(l->members[i].m.name, name) == 0)
+			return &l->members[i];
+	return NULL;
+}
+
+static int member_apply(struct xr_ledger *l, const struct xr_member *m, uint64_t index,
+			struct xr_err *err)
+{
+	struct member_ent *e = member_find(l, m->name);
+	if (m->op == XR_MEMBER_REVOKE) {
+		if (!e)
+			return xr_err_set(err, XR_EINVAL, "cannot revoke '%s': not a member",
+					  m->name);
+		*e = l->members[--l->nmembers];
+		return 0;
+	}
+	if (!e) {
+		void *p = realloc(l->members, (l->nmembers + 1) * sizeof(*l->members));
+		if (!p)
+			return xr_err_set(err, XR_ENOMEM, "out of memory enrolling a member");
+		l->members = p;
+		e = &l->members[l->nmembers++];
+	}
+	e->m = *m;
+	e->index = index;
+	return 0;
+}
+
+static int members_load(struct xr_ledger *l, struct xr_err *err)
+{
+	l->nmembers = 0;
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(l->db, l->ro, l->cf[CF_MEMBERS]);
+	int rc = 0;
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t vl;
+		const char *v = rocksdb_iter_value(it, &vl);
+		struct xr_member m;
+		if (vl < 8 || (rc = xr_member_decode((const uint8_t *)v + 8, vl - 8, &m, err)) < 0) {
+			rc = xr_err_set(err, XR_EIO, "stored member entry is corrupt");
+			break;
+		}
+		if ((rc = member_apply(l, &m, xr_get_be64((const uint8_t *)v), err)) < 0)
+			break;
+	}
+	rocksdb_iter_destroy(it);
+	return rc;
+}
+
+static bool is_committee(const struct xr_ledger *l, const char *name)
+{
+	for (size_t i = 0; i < l->nsigners; i++)
+		if (strcmp(l->signers[i].key.name, name) == 0)
+			return true;
+	return false;
+}
+
+/* ---- open / close ----------------------------------------------------- */
+
+static int load_state(struct xr_ledger *l, struct xr_err *err)
+{
+	char *e = NULL;
+	size_t vl;
+	char *v = rocksdb_get_cf(l->db, l->ro, l->cf[CF_DEFAULT], state_key, sizeof(state_key) - 1,
+				 &vl, &e);
+	if (e)
+		return rerr(err, e, "reading ledger state");
+	if (!v) {
+		l->cp_time_ms = now_ms(); /* empty: the first checkpoint is due T ms from now */
+		return 0;
+	}
+	if (vl != STATE_LEN) {
+		free(v);
+		return xr_err_set(err, XR_EIO, "ledger state has length %zu, expected %d", vl,
+				  STATE_LEN);
+	}
+	const uint8_t *p = (const uint8_t *)v;
+	l->size = xr_get_be64(p);
+	l->blocks = xr_get_be64(p + 8);
+	memcpy(l->prev_hash, p + 16, 32);
+	l->cp_time_ms = xr_get_be64(p + 48);
+	l->cp_size = xr_get_be64(p + 56);
+	l->pub_size = l->size;
+	l->pub_blocks = l->blocks;
+	free(v);
+
+	/* The right edge of every tile level, then the frontier from it. */
+	for (unsigned L = 0; L < MAX_TILE_LEVELS; L++) {
+		uint64_t cnt = l->size >> (TILE_H * L);
+		if (cnt == 0)
+			break;
+		struct edge_tile *et = &l->edge[L];
+		et->t = (cnt - 1) / TILE_W;
+		unsigned n;
+		int rc = load_tile(l, L, et->t, et->h, &n, err);
+		if (rc < 0)
+			return rc;
+		if (n != (cnt - 1) % TILE_W + 1)
+			return xr_err_set(err, XR_EIO,
+					  "merkle tile %u/%llu holds %u hashes, expected %llu", L,
+					  (unsigned long long)et->t, n,
+					  (unsigned long long)((cnt - 1) % TILE_W + 1));
+		et->n = n;
+	}
+	struct tile_reader *tr = malloc(sizeof(*tr));
+	if (!tr)
+		return xr_err_set(err, XR_ENOMEM, "out of memory opening the ledger");
+	tile_reader_init(tr, l);
+	int rc = xr_merkle_frontier_load(&l->frontier, l->size, subtree, tr, err);
+	free(tr);
+	return rc;
+}
+
+int xr_ledger_open(const struct xr_ledger_opts *o, struct xr_ledger **ret, struct xr_err *err)
+{
+	struct xr_ledger *l = calloc(1, sizeof(*l));
+	rocksdb_options_t *cfo[CF_COUNT] = {0};
+	char *e = NULL;
+	int rc = 0;
+
+	if (!l)
+		return xr_err_set(err, XR_ENOMEM, "out of memory opening the ledger");
+	pthread_mutex_init(&l->lock, NULL);
+	l->read_only = o->read_only;
+	l->cp_every = o->checkpoint_every ? o->checkpoint_every : 1000;
+	l->cp_ms = o->checkpoint_ms ? o->checkpoint_ms : 1000;
+	if (o->origin) {
+		if (strlen(o->origin) > XR_ORIGIN_MAX) {
+			rc = xr_err_set(err, XR_EINVAL, "origin '%s' is longer than %d bytes",
+					o->origin, XR_ORIGIN_MAX);
+			goto fail;
+		}
+		memcpy(l->origin, o->origin, strlen(o->origin) + 1);
+	}
+	if (o->nsigners) {
+		l->signers = malloc(o->nsigners * sizeof(*l->signers));
+		if (!l->signers) {
+			rc = xr_err_set(err, XR_ENOMEM, "out of memory opening the ledger");
+			goto fail;
+		}
+		memcpy(l->signers, o->signers, o->nsigners * sizeof(*l->signers));
+		l->nsigners = o->nsigners;
+	}
+
+	struct stat st;
+	bool exists = stat(o->path, &st) == 0;
+	if (o->create && exists) {
+		rc = xr_err_set(err, XR_EEXIST, "ledger '%s' already exists", o->path);
+		goto fail;
+	}
+	if (!o->create && !exists) {
+		rc = xr_err_set(err, XR_ENOTFOUND, "no ledger at '%s'", o->path);
+		goto fail;
+	}
+
+	l->opts = rocksdb_options_create();
+	rocksdb_options_set_create_if_missing(l->opts, o->create);
+	rocksdb_options_set_create_missing_column_families(l->opts, o->create);
+	rocksdb_options_increase_parallelism(l->opts, 2);
+	rocksdb_options_set_max_open_files(l->opts, 512);
+	for (int i = 0; i < CF_COUNT; i++) {
+		cfo[i] = rocksdb_options_create_copy(l->opts);
+		if (i == CF_IDX_ENVELOPE || i == CF_MEMBERS || i == CF_CURSORS) {
+			rocksdb_block_based_table_options_t *bb =
+				rocksdb_block_based_options_create();
+			rocksdb_block_based_options_set_filter_policy(
+				bb, rocksdb_filterpolicy_create_bloom_full(10));
+			rocksdb_options_set_block_based_table_factory(cfo[i], bb);
+			rocksdb_block_based_options_destroy(bb);
+		}
+		if (i == CF_RECORDS || i == CF_IDX_ENVELOPE)
+			rocksdb_options_set_write_buffer_size(cfo[i], 64 << 20);
+	}
+	if (o->read_only)
+		l->db = rocksdb_open_for_read_only_column_families(
+			l->opts, o->path, CF_COUNT, cf_names, (const rocksdb_options_t *const *)cfo,
+			l->cf, 0, &e);
+	else
+		l->db = rocksdb_open_column_families(l->opts, o->path, CF_COUNT, cf_names,
+						     (const rocksdb_options_t *const *)cfo, l->cf,
+						     &e);
+	if (e) {
+		rc = rerr(err, e, "opening the ledger");
+		goto fail;
+	}
+	l->wo = rocksdb_writeoptions_create();
+	rocksdb_writeoptions_set_sync(l->wo, !o->no_sync);
+	l->ro = rocksdb_readoptions_create();
+	if ((rc = load_state(l, err)) < 0 || (rc = members_load(l, err)) < 0)
+		goto fail;
+	for (int i = 0; i < CF_COUNT; i++)
+		rocksdb_options_destroy(cfo[i]);
+	*ret = l;
+	return 0;
+fail:
+	for (int i = 0; i < CF_COUNT; i++)
+		if (cfo[i])
+			rocksdb_options_destroy(cfo[i]);
+	xr_ledger_free(l);
+	return rc;
+}
+
+void xr_ledger_free(struct xr_ledger *l)
+{
+	if (!l)
+		return;
+	if (l->db) {
+		for (int i = 0; i < CF_COUNT; i++)
+			if (l->cf[i])
+				rocksdb_column_family_handle_destroy(l->cf[i]);
+		rocksdb_close(l->db);
+	}
+	if (l->opts)
+		rocksdb_options_destroy(l->opts);
+	if (l->wo)
+		rocksdb_writeoptions_destroy(l->wo);
+	if (l->ro)
+		rocksdb_readoptions_destroy(l->ro);
+	if (l->signers) {
+		memset(l->signers, 0, l->nsigners * sizeof(*l->signers));
+		free(l->signers);
+	}
+	free(l->members);
+	pthread_mutex_destroy(&l->lock);
+	free(l);
+}
+
+uint64_t xr_ledger_size(const struct xr_ledger *l)
+{
+	pthread_mutex_lock((pthread_mutex_t *)&l->lock);
+	uint64_t s = l->pub_size;
+	pthread_mutex_unlock((pthread_mutex_t *)&l->lock);
+	return s;
+}
+
+uint64_t xr_ledger_blocks(const struct xr_ledger *l)
+{
+	pthread_mutex_lock((pthread_mutex_t *)&l->lock);
+	uint64_t s = l->pub_blocks;
+	pthread_mutex_unlock((pthread_mutex_t *)&l->lock);
+	return s;
+}
+
+/* ---- append ----------------------------------------------------------- */
+
+struct append_ctx {
+	struct xr_ledger *l;
+	rocksdb_writebatch_t *wb;
+};
+
+static void put_tile(struct xr_ledger *l, rocksdb_writebatch_t *wb, unsigned L)
+{
+	struct edge_tile *et = &l->edge[L];
+	uint8_t k[9];
+	tile_key(k, L, et->t);
+	rocksdb_writebatch_put_cf(wb, l->cf[CF_TILES], (const char *)k, 9, (const char *)et->h,
+				  (size_t)et->n * 32);
+	et->dirty = false;
+}
+
+static void on_node(void *ctx, unsigned level, uint64_t index, const uint8_t hash[32])
+{
+	struct append_ctx *ac = ctx;
+	if (level % TILE_H)
+		return;
+	unsigned L = level / TILE_H;
+	struct edge_tile *et = &ac->l->edge[L];
+	uint64_t t = index / TILE_W;
+	if (et->t != t || et->n == 0) {
+		if (et->dirty)
+			put_tile(ac->l, ac->wb, L);
+		et->t = t;
+		et->n = 0;
+	}
+	memcpy(et->h[index % TILE_W], hash, 32);
+	et->n = (unsigned)(index % TILE_W) + 1;
+	et->dirty = true;
+}
+
+static int cut_checkpoint(struct xr_ledger *l, rocksdb_writebatch_t *wb, struct xr_buf *tmp,
+			  struct xr_err *err)
+{
+	struct xr_checkpoint cp = {0};
+	int rc;
+
+	if (l->nsigners == 0)
+		return xr_err_set(err, XR_ESTATE, "this node holds no committee key to sign with");
+	memcpy(cp.origin, l->origin, sizeof(cp.origin));
+	cp.size = l->size;
+	xr_merkle_frontier_root(&l->frontier, cp.root);
+	cp.block = l->blocks;
+	cp.time_ms = now_ms();
+	if (l->blocks)
+		memcpy(cp.prev, l->prev_hash, 32);
+	xr_buf_reset(tmp);
+	if ((rc = xr_checkpoint_format(&cp, tmp, err)) < 0)
+		return rc;
+	uint8_t h[32];
+	xr_sha256(tmp->data, tmp->len, h);
+	size_t tl = tmp->len;
+	if ((rc = xr_note_sign((const char *)tmp->data, tl, l->signers, l->nsigners, tmp, err)) < 0)
+		return rc;
+	uint8_t k[8];
+	xr_put_be64(k, cp.block);
+	/* xr_note_sign appended the signed note after the text. */
+	rocksdb_writebatch_put_cf(wb, l->cf[CF_BLOCKS], (const char *)k, 8,
+				  (const char *)tmp->data + tl, tmp->len - tl);
+	memcpy(l->prev_hash, h, 32);
+	l->cp_time_ms = cp.time_ms;
+	l->cp_size = l->size;
+	l->blocks++;
+	return 0;
+}
+
+static void put_state(struct xr_ledger *l, rocksdb_writebatch_t *wb)
+{
+	uint8_t v[STATE_LEN];
+	xr_put_be64(v, l->size);
+	xr_put_be64(v + 8, l->blocks);
+	memcpy(v + 16, l->prev_hash, 32);
+	xr_put_be64(v + 48, l->cp_time_ms);
+	xr_put_be64(v + 56, l->cp_size);
+	rocksdb_writebatch_put_cf(wb, l->cf[CF_DEFAULT], state_key, sizeof(state_key) - 1,
+				  (const char *)v, sizeof(v));
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+/* Checks who may write a record: committee members author without a
+ * signature; everyone else must be enrolled and sign. The very first record
+ * of a ledger may be an admin's self-enrolment, signed by the enrolled key. */
+static int check_author(struct xr_ledger *l, const uint8_t *enc, size_t len,
+			const struct xr_record *r, uint64_t index, struct xr_err *err)
+{
+	if (r->sig_len == 0) {
+		if (!is_committee(l, r->author))
+			return xr_err_set(err, XR_EVERIFY,
+					  "record by '%s' has no signature and '%s' is not a "
+					  "committee member of this node",
+					  r->author, r->author);
+		return 0;
+	}
+	const uint8_t *pub;
+	struct xr_member self;
+	struct member_ent *m = member_find(l, r->author);
+	if (m) {
+		pub = m->m.pub;
+	} else if (index == 0 && r->type == XR_REC_MEMBER &&
+		   xr_member_decode(r->body, r->body_len, &self, NULL) == 0 &&
+		   self.op == XR_MEMBER_ENROL && strcmp(self.name, r->author) == 0 &&
+		   (self.roles & XR_ROLE_ADMIN)) {
+		pub = self.pub;
+	} else {
+		return xr_err_set(err, XR_EVERIFY, "record author '%s' is not an enrolled member",
+				  r->author);
+	}
+	int rc = xr_record_verify_sig(enc, len, r, pub, err);
+	if (rc < 0)
+		return rc;
+	if (r->type == XR_REC_MEMBER && !(index == 0 && !m) && !(m->m.roles & XR_ROLE_ADMIN))
+		return xr_err_set(err, XR_EVERIFY,
+				  "member '%s' may not change membership: not an admin", r->author);
+	return 0;
+}
+
+int xr_ledger_append(struct xr_ledger *l, struct xr_ledger_batch *b, uint64_t *ret_first,
+		     struct xr_err *err)
+{
+	if (l->read_only)
+		return xr_err_set(err, XR_ESTATE, "the ledger is open read-only");
+	if (b->data.failed)
+		return xr_err_set(err, XR_ENOMEM, "the ledger batch ran out of memory");
+
+	/* Saved so that a refused or failed batch leaves no trace in memory. */
+	struct xr_merkle_frontier *save_f = malloc(sizeof(*save_f));
+	struct edge_tile *save_e = malloc(sizeof(l->edge));
+	uint8_t(*ids)[32] = malloc((b->nrecs ? b->nrecs : 1) * 32);
+	struct xr_buf tmp;
+	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	struct append_ctx ac = {l, wb};
+	bool members_changed = false;
+	size_t nids = 0;
+	int rc = 0;
+
+	xr_buf_init(&tmp, XR_NOTE_MAX_LEN * 2);
+	if (!save_f || !save_e || !ids) {
+		rc = xr_err_set(err, XR_ENOMEM, "out of memory appending to the ledger");
+		goto out_free;
+	}
+	uint64_t first = l->size, save_blocks = l->blocks, save_cps = l->cp_size,
+		 save_cpt = l->cp_time_ms;
+	uint8_t save_prev[32];
+	memcpy(save_prev, l->prev_hash, 32);
+	memcpy(save_f, &l->frontier, sizeof(*save_f));
+	memcpy(save_e, l->edge, sizeof(l->edge));
+
+	for (size_t i = 0; i < b->nrecs; i++) {
+		const struct batch_rec *br = &b->recs[i];
+		const uint8_t *enc = b->data.data + br->off;
+		const uint8_t *ev = b->data.data + br->ev_off;
+		uint64_t index = first + i;
+		struct xr_record r;
+		uint8_t k[8], leaf[32];
+
+		if ((rc = xr_record_decode(enc, br->len, &r, err)) < 0 ||
+		    (rc = check_author(l, enc, br->len, &r, index, err)) < 0) {
+			xr_err_prefix(err, "record %zu of the batch", i);
+			goto undo;
+		}
+		xr_put_be64(k, index);
+		if (r.type == XR_REC_ENVELOPE) {
+			const uint8_t *env, *dig;
+			size_t env_len;
+			struct xr_envelope e;
+			uint8_t evd[32];
+			if ((rc = xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig,
+							  err)) < 0 ||
+			    (rc = xr_envelope_decode(env, env_len, &e, err)) < 0) {
+				xr_err_prefix(err, "record %zu of the batch", i);
+				goto undo;
+			}
+			xr_sha256(ev, br->ev_len, evd);
+			if (memcmp(evd, dig, 32) != 0) {
+				rc = xr_err_set(err, XR_EINVAL,
+						"record %zu of the batch: evidence does not match "
+						"the record's evidence digest",
+						i);
+				goto undo;
+			}
+			xr_envelope_id(env, env_len, ids[nids]);
+			rocksdb_writebatch_put_cf(wb, l->cf[CF_IDX_ENVELOPE],
+						  (const char *)ids[nids], 32, (const char *)k, 8);
+			nids++;
+			if (br->ev_len)
+				rocksdb_writebatch_put_cf(wb, l->cf[CF_EVIDENCE], (const char *)k,
+							  8, (const char *)ev, br->ev_len);
+		} else if (r.type == XR_REC_MEMBER) {
+			struct xr_member m;
+			if ((rc = xr_member_decode(r.body, r.body_len, &m, err)) < 0 ||
+			    (rc = member_apply(l, &m, index, err)) < 0) {
+				xr_err_prefix(err, "record %zu of the batch", i);
+				goto undo;
+			}
+			members_changed = true;
+			if (m.op == XR_MEMBER_REVOKE) {
+				rocksdb_writebatch_delete_cf(wb, l->cf[CF_MEMBERS], m.name,
+							     strlen(m.name));
+			} else {
+				xr_buf_reset(&tmp);
+				xr_buf_put(&tmp, k, 8);
+				xr_buf_put(&tmp, r.body, r.body_len);
+				rocksdb_writebatch_put_cf(wb, l->cf[CF_MEMBERS], m.name,
+							  strlen(m.name), (const char *)tmp.data,
+							  tmp.len);
+			}
+		}
+		rocksdb_writebatch_put_cf(wb, l->cf[CF_RECORDS], (const char *)k, 8,
+					  (const char *)enc, br->len);
+		xr_merkle_leaf_hash(enc, br->len, leaf);
+		xr_merkle_frontier_push(&l->frontier, leaf, on_node, &ac);
+		l->size = index + 1;
+		if (l->size - l->cp_size >= l->cp_every &&
+		    (rc = cut_checkpoint(l, wb, &tmp, err)) < 0)
+			goto undo;
+	}
+
+	/* Envelope ids must be new: within the batch and in the ledger. */
+	if (nids) {
+		qsort(ids, nids, 32, cmp_id);
+		for (size_t i = 0; i < nids; i++) {
+			char *e = NULL, hex[65];
+			if (i + 1 < nids && memcmp(ids[i], ids[i + 1], 32) == 0) {
+				xr_hex_encode(ids[i], 32, hex);
+				rc = xr_err_set(err, XR_EEXIST,
+						"envelope 0x%s appears twice in the batch", hex);
+				goto undo;
+			}
+			size_t vl;
+			rocksdb_pinnableslice_t *ps =
+				rocksdb_get_pinned_cf(l->db, l->ro, l->cf[CF_IDX_ENVELOPE],
+						      (const char *)ids[i], 32, &e);
+			(void)vl;
+			if (e) {
+				rc = rerr(err, e, "checking for duplicate envelopes");
+				goto undo;
+			}
+			if (ps) {
+				rocksdb_pinnableslice_destroy(ps);
+				xr_hex_encode(ids[i], 32, hex);
+				rc = xr_err_set(err, XR_EEXIST,
+						"envelope 0x%s is already on the ledger", hex);
+				goto undo;
+			}
+		}
+	}
+	if (l->size > l->cp_size && now_ms() - l->cp_time_ms >= l->cp_ms &&
+	    (rc = cut_checkpoint(l, wb, &tmp, err)) < 0)
+		goto undo;
+	for (unsigned L = 0; L < MAX_TILE_LEVELS; L++)
+		if (l->edge[L].dirty)
+			put_tile(l, wb, L);
+	for (size_t i = 0; i < b->ncurs; i++) {
+		const struct batch_cursor *c = &b->curs[i];
+		rocksdb_writebatch_put_cf(wb, l->cf[CF_CURSORS],
+					  (const char *)b->data.data + c->key_off, c->key_len,
+					  (const char *)b->data.data + c->val_off, c->val_len);
+	}
+	put_state(l, wb);
+	{
+		char *e = NULL;
+		rocksdb_write(l->db, l->wo, wb, &e);
+		if (e) {
+			rc = rerr(err, e, "writing to the ledger");
+			goto undo;
+		}
+	}
+	pthread_mutex_lock(&l->lock);
+	l->pub_size = l->size;
+	l->pub_blocks = l->blocks;
+	pthread_mutex_unlock(&l->lock);
+	if (ret_first)
+		*ret_first = first;
+	goto out_free;
+
+undo:
+	l->size = first;
+	l->blocks = save_blocks;
+	l->cp_size = save_cps;
+	l->cp_time_ms = save_cpt;
+	memcpy(l->prev_hash, save_prev, 32);
+	memcpy(&l->frontier, save_f, sizeof(*save_f));
+	memcpy(l->edge, save_e, sizeof(l->edge));
+	if (members_changed)
+		members_load(l, NULL);
+out_free:
+	rocksdb_writebatch_destroy(wb);
+	xr_buf_fini(&tmp);
+	free(save_f);
+	free(save_e);
+	free(ids);
+	return rc;
+}
+
+int xr_ledger_checkpoint(struct xr_ledger *l, struct xr_err *err)
+{
+	if (l->read_only)
+		return xr_err_set(err, XR_ESTATE, "the ledger is open read-only");
+	if (l->blocks && l->cp_size == l->size)
+		return 0;
+	struct xr_buf tmp;
+	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	uint64_t save_blocks = l->blocks, save_cps = l->cp_size, save_cpt = l->cp_time_ms;
+	uint8_t save_prev[32];
+	char *e = NULL;
+	int rc;
+
+	memcpy(save_prev, l->prev_hash, 32);
+	xr_buf_init(&tmp, XR_NOTE_MAX_LEN * 2);
+	if ((rc = cut_checkpoint(l, wb, &tmp, err)) == 0) {
+		put_state(l, wb);
+		rocksdb_write(l->db, l->wo, wb, &e);
+		if (e)
+			rc = rerr(err, e, "writing a checkpoint");
+	}
+	if (rc == 0) {
+		pthread_mutex_lock(&l->lock);
+		l->pub_blocks = l->blocks;
+		pthread_mutex_unlock(&l->lock);
+	} else {
+		l->blocks = save_blocks;
+		l->cp_size = save_cps;
+		l->cp_time_ms = save_cpt;
+		memcpy(l->prev_hash, save_prev, 32);
+	}
+	rocksdb_writebatch_destroy(wb);
+	xr_buf_fini(&tmp);
+	return rc;
+}
+
+/* ---- reads ------------------------------------------------------------ */
+
+static int get_into(struct xr_ledger *l, int cf, const void *k, size_t kl, struct xr_buf *ret,
+		    const char *what, struct xr_err *err)
+{
+	char *e = NULL;
+	size_t vl;
+	rocksdb_pinnableslice_t *ps =
+		rocksdb_get_pinned_cf(l->db, l->ro, l->cf[cf], (const char *)k, kl, &e);
+	if (e)
+		return rerr(err, e, what);
+	if (!ps)
+		return XR_ENOTFOUND;
+	const char *v = rocksdb_pinnableslice_value(ps, &vl);
+	xr_buf_put(ret, v, vl);
+	rocksdb_pinnableslice_destroy(ps);
+	return ret->failed ? xr_err_set(err, XR_ENOMEM, "out of memory %s", what) : 0;
+}
+
+int xr_ledger_cursor(struct xr_ledger *l, const char *chain, struct xr_buf *ret,
+		     struct xr_err *err)
+{
+	int rc = get_into(l, CF_CURSORS, chain, strlen(chain), ret, "reading a chain cursor", err);
+	if (rc == XR_ENOTFOUND)
+		return xr_err_set(err, rc, "no cursor for chain '%s'", chain);
+	return rc;
+}
+
+int xr_ledger_record(struct xr_ledger *l, uint64_t index, struct xr_buf *ret,
+		     struct xr_err *err)
+{
+	uint8_t k[8];
+	xr_put_be64(k, index);
+	int rc = get_into(l, CF_RECORDS, k, 8, ret, "reading a record", err);
+	if (rc == XR_ENOTFOUND)
+		return xr_err_set(err, rc, "no record at index %llu (ledger size %llu)",
+				  (unsigned long long)index,
+				  (unsigned long long)xr_ledger_size(l));
+	return rc;
+}
+
+int xr_ledger_evidence(struct xr_ledger *l, uint64_t index, struct xr_buf *ret,
+		       struct xr_err *err)
+{
+	uint8_t k[8];
+	xr_put_be64(k, index);
+	int rc = get_into(l, CF_EVIDENCE, k, 8, ret, "reading evidence", err);
+	return rc == XR_ENOTFOUND ? 0 : rc; /* no entry: empty evidence */
+}
+
+int xr_ledger_find_envelope(struct xr_ledger *l, const uint8_t id[32], uint64_t *ret_index,
+			    struct xr_err *err)
+{
+	struct xr_buf b;
+	char hex[65];
+	xr_buf_init(&b, 64);
+	int rc = get_into(l, CF_IDX_ENVELOPE, id, 32, &b, "looking up an envelope", err);
+	if (rc == 0 && b.len != 8)
+		rc = xr_err_set(err, XR_EIO, "envelope index entry has length %zu", b.len);
+	if (rc == 0)
+		*ret_index = xr_get_be64(b.data);
+	xr_buf_fini(&b);
+	if (rc == XR_ENOTFOUND) {
+		xr_hex_encode(id, 32, hex);
+		return xr_err_set(err, rc, "no envelope 0x%s on the ledger", hex);
+	}
+	return rc;
+}
+
+int xr_ledger_find_member(struct xr_ledger *l, const char *name, uint64_t *ret_index,
+			  struct xr_member *ret, struct xr_err *err)
+{
+	struct member_ent *m = member_find(l, name);
+	if (!m)
+		return xr_err_set(err, XR_ENOTFOUND, "'%s' is not an enrolled member", name);
+	if (ret_index)
+		*ret_index = m->index;
+	if (ret)
+		*ret = m->m;
+	return 0;
+}
+
+static int check_size(struct xr_ledger *l, uint64_t size, struct xr_err *err)
+{
+	uint64_t have = xr_ledger_size(l);
+	if (size > have)
+		return xr_err_set(err, XR_EINVAL, "tree size %llu is beyond the ledger size %llu",
+				  (unsigned long long)size, (unsigned long long)have);
+	return 0;
+}
+
+int xr_ledger_root(struct xr_ledger *l, uint64_t size, uint8_t ret[32], struct xr_err *err)
+{
+	int rc = check_size(l, size, err);
+	if (rc < 0)
+		return rc;
+	struct tile_reader *tr = malloc(sizeof(*tr));
+	if (!tr)
+		return xr_err_set(err, XR_ENOMEM, "out of memory computing a root");
+	tile_reader_init(tr, l);
+	rc = xr_merkle_root(size, subtree, tr, ret, err);
+	free(tr);
+	return rc;
+}
+
+int xr_ledger_inclusion(struct xr_ledger *l, uint64_t index, uint64_t size, uint8_t ret[][32],
+			size_t *ret_n, struct xr_err *err)
+{
+	int rc = check_size(l, size, err);
+	if (rc < 0)
+		return rc;
+	struct tile_reader *tr = malloc(sizeof(*tr));
+	if (!tr)
+		return xr_err_set(err, XR_ENOMEM, "out of memory computing a proof");
+	tile_reader_init(tr, l);
+	rc = xr_merkle_inclusion_proof(index, size, subtree, tr, ret, ret_n, err);
+	free(tr);
+	return rc;
+}
+
+int xr_ledger_consistency(struct xr_ledger *l, uint64_t m, uint64_t n, uint8_t ret[][32],
+			  size_t *ret_n, struct xr_err *err)
+{
+	int rc = check_size(l, n, err);
+	if (rc < 0)
+		return rc;
+	struct tile_reader *tr = malloc(sizeof(*tr));
+	if (!tr)
+		return xr_err_set(err, XR_ENOMEM, "out of memory computing a proof");
+	tile_reader_init(tr, l);
+	rc = xr_merkle_consistency_proof(m, n, subtree, tr, ret, ret_n, err);
+	free(tr);
+	return rc;
+}
+
+static int parse_block(const struct xr_buf *b, size_t start, struct xr_checkpoint *cp,
+		       struct xr_err *err)
+{
+	const char *note = (const char *)b->data + start;
+	size_t len = b->len - start;
+	/* The text ends at the last blank line. */
+	size_t tl = 0;
+	for (size_t i = len; i >= 2; i--)
+		if (note[i - 2] == '\n' && note[i - 1] == '\n') {
+			tl = i - 1;
+			break;
+		}
+	if (tl == 0)
+		return xr_err_set(err, XR_EIO, "stored checkpoint is not a signed note");
+	return xr_checkpoint_parse(note, tl, cp, err);
+}
+
+int xr_ledger_block(struct xr_ledger *l, uint64_t n, struct xr_buf *ret, struct xr_checkpoint *cp,
+		    struct xr_err *err)
+{
+	uint8_t k[8];
+	size_t start = ret->len;
+	xr_put_be64(k, n);
+	int rc = get_into(l, CF_BLOCKS, k, 8, ret, "reading a checkpoint", err);
+	if (rc == XR_ENOTFOUND)
+		return xr_err_set(err, rc, "no block %llu (the ledger has %llu)",
+				  (unsigned long long)n, (unsigned long long)xr_ledger_blocks(l));
+	if (rc == 0 && cp)
+		rc = parse_block(ret, start, cp, err);
+	return rc;
+}
+
+int xr_ledger_block_covering(struct xr_ledger *l, uint64_t index, struct xr_buf *ret,
+			     struct xr_checkpoint *cp, struct xr_err *err)
+{
+	/* Sizes grow with block numbers: binary search for the first size > index. */
+	uint64_t lo = 0, hi = xr_ledger_blocks(l);
+	struct xr_buf tmp;
+	struct xr_checkpoint c;
+	int rc = 0;
+
+	xr_buf_init(&tmp, XR_NOTE_MAX_LEN);
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		xr_buf_reset(&tmp);
+		if ((rc = xr_ledger_block(l, mid, &tmp, &c, err)) < 0)
+			goto out;
+		if (c.size > index)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (lo == xr_ledger_blocks(l)) {
+		rc = xr_err_set(err, XR_ENOTFOUND,
+				"no checkpoint covers record %llu yet; one is cut within the "
+				"configured interval",
+				(unsigned long long)index);
+		goto out;
+	}
+	rc = xr_ledger_block(l, lo, ret, cp, err);
+out:
+	xr_buf_fini(&tmp);
+	return rc;
+}
+
+/* ---- audit ------------------------------------------------------------ */
+
+struct audit_ctx {
+	struct xr_ledger *l;
+	struct tile_reader *tr;
+	int rc;
+	struct xr_err *err;
+};
+
+static void audit_node(void *ctx, unsigned level, uint64_t index, const uint8_t hash[32])
+{
+	struct audit_ctx *a = ctx;
+	if (level % TILE_H || a->rc < 0)
+		return;
+	unsigned L = level / TILE_H;
+	uint64_t t = index / TILE_W;
+	struct tile_reader *tr = a->tr;
+	if (!tr->have[L] || tr->t[L] != t) {
+		int rc = load_tile(a->l, L, t, tr->h[L], &tr->n[L], a->err);
+		if (rc < 0) {
+			a->rc = rc;
+			return;
+		}
+		tr->have[L] = true;
+		tr->t[L] = t;
+	}
+	unsigned off = (unsigned)(index % TILE_W);
+	if (off >= tr->n[L] || memcmp(tr->h[L][off], hash, 32) != 0)
+		a->rc = xr_err_set(a->err, XR_EVERIFY,
+				   "stored merkle node at level %u index %llu differs from the "
+				   "one derived from the records",
+				   level, (unsigned long long)index);
+}
+
+int xr_ledger_audit(struct xr_ledger *l, const struct xr_vkey *keys, size_t nkeys,
+		    size_t threshold, void (*progress)(void *ctx, uint64_t done, uint64_t total),
+		    void *ctx, struct xr_audit_report *ret, struct xr_err *err)
+{
+	struct xr_audit_report rep = {0};
+	struct xr_merkle_frontier *f = calloc(1, sizeof(*f));
+	struct tile_reader *tr = malloc(sizeof(*tr));
+	struct member_ent *mem = NULL;
+	size_t nmem = 0;
+	struct xr_buf note;
+	uint64_t size = xr_ledger_size(l), nblocks = xr_ledger_blocks(l);
+	uint8_t prev[32] = {0};
+	struct xr_checkpoint cp;
+	bool have_cp = false;
+	int rc = 0;
+
+	xr_buf_init(&note, XR_NOTE_MAX_LEN);
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_readahead_size(ro, 4 << 20);
+	rocksdb_readoptions_set_fill_cache(ro, 0);
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(l->db, ro, l->cf[CF_RECORDS]);
+	rocksdb_iterator_t *eit = rocksdb_create_iterator_cf(l->db, ro, l->cf[CF_EVIDENCE]);
+	struct audit_ctx ac = {l, tr, 0, err};
+
+	if (!f || !tr) {
+		rc = xr_err_set(err, XR_ENOMEM, "out of memory auditing");
+		goto out;
+	}
+	tile_reader_init(tr, l);
+	rocksdb_iter_seek_to_first(eit);
+
+	/* Loads block b into cp (verifying signatures and the hash chain). */
+#define NEXT_BLOCK()                                                                            \
+	do {                                                                                    \
+		size_t tl_;                                                                     \
+		xr_buf_reset(&note);                                                            \
+		if ((rc = xr_ledger_block(l, rep.blocks, &note, &cp, err)) < 0)                 \
+			goto fail_block;                                                        \
+		if ((rc = xr_note_open((const char *)note.data, note.len, keys, nkeys,          \
+				       threshold, &tl_, NULL, err)) < 0)                        \
+			goto fail_block;                                                        \
+		if (memcmp(cp.prev, prev, 32) != 0) {                                           \
+			rc = xr_err_set(err, XR_EVERIFY,                                        \
+					"block %llu does not link to the previous block's hash", \
+					(unsigned long long)rep.blocks);                        \
+			goto fail_block;                                                        \
+		}                                                                               \
+		if (cp.block != rep.blocks) {                                                   \
+			rc = xr_err_set(err, XR_EVERIFY, "block %llu is numbered %llu",         \
+					(unsigned long long)rep.blocks,                         \
+					(unsigned long long)cp.block);                          \
+			goto fail_block;                                                        \
+		}                                                                               \
+		xr_sha256(note.data, tl_, prev);                                                \
+		have_cp = true;                                                                 \
+	} while (0)
+
+	if (nblocks)
+		NEXT_BLOCK();
+	uint64_t i = 0;
+	rocksdb_iter_seek_to_first(it);
+	for (;;) {
+		/* Every block whose tree is the first i records. */
+		while (have_cp && cp.size == f->size) {
+			uint8_t root[32];
+			xr_merkle_frontier_root(f, root);
+			if (memcmp(root, cp.root, 32) != 0) {
+				rc = xr_err_set(err, XR_EVERIFY,
+						"block %llu root differs from the root of the first "
+						"%llu records",
+						(unsigned long long)rep.blocks,
+						(unsigned long long)cp.size);
+				goto fail_block;
+			}
+			rep.blocks++;
+			have_cp = false;
+			if (rep.blocks < nblocks)
+				NEXT_BLOCK();
+		}
+		if (have_cp && cp.size < f->size) {
+			rc = xr_err_set(err, XR_EVERIFY, "block %llu has size %llu, out of order",
+					(unsigned long long)rep.blocks,
+					(unsigned long long)cp.size);
+			goto fail_block;
+		}
+		if (i == size)
+			break;
+		size_t kl, vl;
+		if (!rocksdb_iter_valid(it)) {
+			rc = xr_err_set(err, XR_EVERIFY, "record %llu is missing",
+					(unsigned long long)i);
+			goto fail_rec;
+		}
+		const char *k = rocksdb_iter_key(it, &kl);
+		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
+		if (kl != 8 || xr_get_be64((const uint8_t *)k) != i) {
+			rc = xr_err_set(err, XR_EVERIFY, "record %llu is missing",
+					(unsigned long long)i);
+			goto fail_rec;
+		}
+		struct xr_record r;
+		if ((rc = xr_record_decode(v, vl, &r, err)) < 0)
+			goto fail_rec;
+		if (r.sig_len == 0) {
+			bool known = false;
+			for (size_t j = 0; j < nkeys && !known; j++)
+				known = strcmp(keys[j].name, r.author) == 0;
+			if (!known) {
+				rc = xr_err_set(err, XR_EVERIFY,
+						"unsigned record by '%s', who is not on the "
+						"committee",
+						r.author);
+				goto fail_rec;
+			}
+		} else {
+			const uint8_t *pub = NULL;
+			struct xr_member self;
+			struct member_ent *m = NULL;
+			for (size_t j = 0; j < nmem; j++)
+				if (strcmp(mem[j].m.name, r.author) == 0)
+					m = &mem[j];
+			if (m)
+				pub = m->m.pub;
+			else if (i == 0 && r.type == XR_REC_MEMBER &&
+				 xr_member_decode(r.body, r.body_len, &self, NULL) == 0 &&
+				 strcmp(self.name, r.author) == 0)
+				pub = self.pub;
+			if (!pub) {
+				rc = xr_err_set(err, XR_EVERIFY,
+						"record signed by '%s', who was not enrolled",
+						r.author);
+				goto fail_rec;
+			}
+			if ((rc = xr_record_verify_sig(v, vl, &r, pub, err)) < 0)
+				goto fail_rec;
+			rep.signed_records++;
+		}
+		if (r.type == XR_REC_MEMBER) {
+			struct xr_member m;
+			if ((rc = xr_member_decode(r.body, r.body_len, &m, err)) < 0)
+				goto fail_rec;
+			struct member_ent *e = NULL;
+			for (size_t j = 0; j < nmem; j++)
+				if (strcmp(mem[j].m.name, m.name) == 0)
+					e = &mem[j];
+			if (m.op == XR_MEMBER_REVOKE && e) {
+				*e = mem[--nmem];
+			} else if (m.op == XR_MEMBER_ENROL) {
+				if (!e) {
+					void *p = realloc(mem, (nmem + 1) * sizeof(*mem));
+					if (!p) {
+						rc = xr_err_set(err, XR_ENOMEM, "out of memory");
+						goto out;
+					}
+					mem = p;
+					e = &mem[nmem++];
+				}
+				e->m = m;
+				e->index = i;
+			}
+		} else if (r.type == XR_REC_ENVELOPE) {
+			const uint8_t *env, *dig, *evp = (const uint8_t *)"";
+			size_t env_len, evl = 0;
+			uint8_t evd[32];
+			if ((rc = xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig,
+							  err)) < 0)
+				goto fail_rec;
+			if (rocksdb_iter_valid(eit)) {
+				const char *ek = rocksdb_iter_key(eit, &kl);
+				if (kl == 8 && xr_get_be64((const uint8_t *)ek) == i) {
+					evp = (const uint8_t *)rocksdb_iter_value(eit, &evl);
+					rocksdb_iter_next(eit);
+				}
+			}
+			xr_sha256(evp, evl, evd);
+			if (memcmp(evd, dig, 32) != 0) {
+				rc = xr_err_set(err, XR_EVERIFY,
+						"stored evidence does not match the digest in the "
+						"record");
+				goto fail_rec;
+			}
+		}
+		uint8_t leaf[32];
+		xr_merkle_leaf_hash(v, vl, leaf);
+		xr_merkle_frontier_push(f, leaf, audit_node, &ac);
+		if ((rc = ac.rc) < 0)
+			goto fail_rec;
+		if (progress && (i & 0xffff) == 0)
+			progress(ctx, i, size);
+		rocksdb_iter_next(it);
+		i++;
+	}
+	rep.records = i;
+	if (rep.blocks < nblocks) {
+		rc = xr_err_set(err, XR_EVERIFY, "block %llu covers %llu records, the ledger has %llu",
+				(unsigned long long)rep.blocks, (unsigned long long)cp.size,
+				(unsigned long long)size);
+		goto fail_block;
+	}
+	if (rocksdb_iter_valid(it)) {
+		rc = xr_err_set(err, XR_EVERIFY, "records beyond the ledger size %llu are stored",
+				(unsigned long long)size);
+		goto fail_rec;
+	}
+	if (progress)
+		progress(ctx, size, size);
+	goto out;
+#undef NEXT_BLOCK
+
+fail_rec:
+	rep.bad_index = i;
+	xr_err_prefix(err, "record %llu", (unsigned long long)i);
+	goto out;
+fail_block:
+	rep.bad_index = rep.blocks;
+	xr_err_prefix(err, "block %llu", (unsigned long long)rep.blocks);
+out:
+	if (ret)
+		*ret = rep;
+	rocksdb_iter_destroy(it);
+	rocksdb_iter_destroy(eit);
+	rocksdb_readoptions_destroy(ro);
+	xr_buf_fini(&note);
+	free(mem);
+	free(f);
+	free(tr);
+	return rc;
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# cli_ledger.sh - the auditor's path end to end through the real binary:
+# init, append, proof, verify (and its refusals), consistency, audit, and
+# the error paths of every verb.
+set -uo pipefail
+X="$XR_BUILD/relay/xrelay"
+T=$(mktemp -d /tmp/xr-cli-XXXXXX)
+trap 'rm -rf "$T"' EXIT
+fails=0
+pass=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+# expect CODE PATTERN -- command...: exit code and a pattern in stdout+stderr
+expect() {
+	local code=$1 pat=$2; shift 2; [ "$1" = "--" ] && shift
+	local out rc
+	out=$("$@" 2>&1); rc=$?
+	if [ "$rc" -ne "$code" ]; then bad "'$*' exited $rc, wanted $code: $out"; return; fi
+	if ! grep -qE -- "$pat" <<<"$out"; then bad "'$*' output lacks /$pat/: $out"; return; fi
+	ok
+}
+
+expect 0 "commands:" -- "$X" --help
+for v in init envelope proof verify verify-consistency "ledger show" "ledger append" \
+	"ledger checkpoint" "ledger cut" "ledger consistency" "ledger audit"; do
+	# shellcheck disable=SC2086
+	expect 0 "usage:" -- "$X" $v --help
+done
+expect 2 "unknown command" -- "$X" frobnicate
+expect 2 "--dir is required" -- "$X" init
+
+# init: keys 0600, refuses to overwrite.
+expect 0 "initialised node 'node1'" -- "$X" init --dir "$T/n" --network testnet
+[ "$(stat -c %a "$T/n/node.key")" = 600 ] && ok || bad "node.key mode"
+[ "$(stat -c %a "$T/n/admin.key")" = 600 ] && ok || bad "admin.key mode"
+grep -qE '^node1\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$' "$T/n/committee.vkeys" && ok || bad "vkey format"
+expect 1 "never overwrites" -- "$X" init --dir "$T/n"
+expect 0 "size +2 records" -- "$X" ledger show --dir "$T/n"
+
+# Envelopes from the vectors, appended by the node.
+python3 - "$XR_VECTORS/envelopes.json" >"$T/envs.jsonl" <<'PY'
+import json, sys
+for v in json.load(open(sys.argv[1]))["valid"][:12]:
+    print(json.dumps(v["json"]))
+PY
+expect 0 "^0x[0-9a-f]{64}$" -- "$X" ledger append --dir "$T/n" --file "$T/envs.jsonl"
+expect 1 "already on the ledger" -- "$X" ledger append --dir "$T/n" --file "$T/envs.jsonl"
+echo '{"kind":"transfer"}' >"$T/bad.jsonl"
+expect 1 "line 1" -- "$X" ledger append --dir "$T/n" --file "$T/bad.jsonl"
+
+# Encode / decode / id agree with the vectors.
+first=$(head -1 "$T/envs.jsonl")
+hex=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["valid"][0]["hex"])' "$XR_VECTORS/envelopes.json")
+id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["valid"][0]["id"])' "$XR_VECTORS/envelopes.json")
+out=$(echo "$first" | "$X" envelope encode)
+[ "${out#0x}" = "${hex#0x}" ] && ok || bad "envelope encode: $out"
+out=$(echo "$hex" | "$X" envelope id)
+[ "$out" = "$id" ] && ok || bad "envelope id: $out vs $id"
+expect 0 "\"kind\"" -- bash -c "echo $hex | '$X' envelope decode"
+expect 1 "magic|truncated" -- bash -c "echo 0x00 | '$X' envelope decode"
+
+# Proof by id and by index verifies; flipped bytes do not.
+"$X" proof --dir "$T/n" --id "$id" >"$T/b.json" && ok || bad "proof --id"
+expect 0 "^OK record 2 .*signed by node1.*envelope $id" -- "$X" verify "$T/b.json" --keys "$T/n/committee.vkeys"
+expect 0 '"ok":true' -- "$X" verify "$T/b.json" --keys "$T/n/committee.vkeys" --json
+"$X" proof --dir "$T/n" --index 0 >"$T/b0.json" && ok || bad "proof --index 0"
+expect 0 "^OK record 0" -- "$X" verify "$T/b0.json" --keys "$T/n/committee.vkeys"
+expect 1 "no record at index 99" -- "$X" proof --dir "$T/n" --index 99
+expect 1 "no envelope 0x" -- "$X" proof --dir "$T/n" --id 0x$(printf '%064d' 0)
+expect 2 "exactly one" -- "$X" proof --dir "$T/n"
+size=$(stat -c %s "$T/b.json")
+for pos in 3 40 100 200 400 $((size / 2)) $((size - 300)) $((size - 60)) $((size - 10)); do
+	python3 - "$T/b.json" "$T/f.json" "$pos" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read()); p = int(sys.argv[3])
+b[p] ^= 0x01
+open(sys.argv[2], "wb").write(b)
+PY
+	expect 1 "^FAIL |not JSON" -- "$X" verify "$T/f.json" --keys "$T/n/committee.vkeys"
+done
+# Another node's committee does not vouch for this ledger.
+"$X" init --dir "$T/other" >/dev/null
+expect 1 "FAIL checkpoint: .*0 of 1" -- "$X" verify "$T/b.json" --keys "$T/other/committee.vkeys"
+expect 1 "no verifier keys" -- "$X" verify "$T/b.json" --keys /dev/null
+
+# Consistency between the genesis block and the newest.
+"$X" ledger checkpoint --dir "$T/n" --block 0 >"$T/old.cp" && ok || bad "checkpoint 0"
+"$X" ledger checkpoint --dir "$T/n" >"$T/new.cp" && ok || bad "checkpoint newest"
+"$X" ledger consistency --dir "$T/n" --from 2 >"$T/cons.json" && ok || bad "consistency"
+expect 0 "^OK block 1 \(size 14\) extends block 0 \(size 2\)" -- \
+	"$X" verify-consistency "$T/old.cp" "$T/new.cp" "$T/cons.json" --keys "$T/n/committee.vkeys"
+sed 's/"0x\(.\)/"0x0/' "$T/cons.json" >"$T/cons-bad.json"
+expect 1 "^FAIL .*root" -- \
+	"$X" verify-consistency "$T/old.cp" "$T/new.cp" "$T/cons-bad.json" --keys "$T/n/committee.vkeys"
+expect 1 "^FAIL PROOF is from 2 to 14" -- \
+	"$X" verify-consistency "$T/new.cp" "$T/new.cp" "$T/cons.json" --keys "$T/n/committee.vkeys"
+
+# Audit passes; key files with loose modes are refused.
+expect 0 "^OK audited 14 records and 2 blocks \(2 signed" -- "$X" ledger audit --dir "$T/n"
+expect 0 '"ok":true,"records":14' -- "$X" ledger audit --dir "$T/n" --json
+chmod 0644 "$T/n/node.key"
+expect 1 "mode 644; it must be 0600" -- "$X" ledger cut --dir "$T/n"
+chmod 0600 "$T/n/node.key"
+echo '{"network":' >"$T/broken.json"
+mkdir -p "$T/broken" && cp "$T/broken.json" "$T/broken/relay.json"
+expect 1 "relay.json:" -- "$X" ledger show --dir "$T/broken"
+
+echo "cli_ledger: $pass passed, $fails failed"
+[ "$fails" -eq 0 ]

@@ -1,0 +1,72 @@
+/* fixture.c - records for tests, built with the real codecs. */
+#include "fixture.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envelope.h"
+
+/* Fixtures also run in the crash test's child, outside any Check test, where
+ * ck_assert cannot report: a broken fixture aborts with the message. */
+#define FX_OK(expr)                                                                             \
+	do {                                                                                    \
+		if ((expr) != 0) {                                                              \
+			fprintf(stderr, "%s:%d: fixture failed: %s: %s\n", __FILE__, __LINE__, #expr, \
+				err.msg);                                                       \
+			abort();                                                                \
+		}                                                                               \
+	} while (0)
+
+void fx_envelope_record(struct xr_buf *out, const char *author, const uint8_t *seed,
+			    uint64_t seq, const uint8_t *evidence, size_t evlen)
+{
+	struct xr_envelope e = {.kind = XR_ENV_TRANSFER,
+				.src_chain = "eip155:31337",
+				.src_height = 100 + seq,
+				.log_index = 0,
+				.emitter_len = 20,
+				.sequence = seq,
+				.dst_chain = "eip155:31338",
+				.recipient_len = 20,
+				.asset = "eip155:31337/slip44:60",
+				.src_time = 1763800000};
+	struct xr_err err = {0};
+	uint8_t enc[1024], dig[32];
+	size_t len;
+	memset(e.src_block, 0xbb, 32);
+	xr_put_be64(e.src_tx, seq);
+	memset(e.emitter, 0xee, 20);
+	memset(e.recipient, 0xcc, 20);
+	e.amount[31] = 1;
+	FX_OK(xr_envelope_encode(&e, enc, sizeof(enc), &len, &err));
+	xr_sha256(evidence ? evidence : (const uint8_t *)"", evlen, dig);
+	struct xr_buf body;
+	xr_buf_init(&body, 4096);
+	FX_OK(xr_envelope_body_encode(enc, len, dig, &body, &err));
+	struct xr_record r = {.type = XR_REC_ENVELOPE, .time_ms = 1763800000000ull + seq,
+			      .body = body.data, .body_len = (uint32_t)body.len};
+	memcpy(r.author, author, strlen(author) + 1);
+	xr_buf_reset(out);
+	FX_OK(xr_record_encode(&r, seed, out, &err));
+	xr_buf_fini(&body);
+}
+
+void fx_member_record(struct xr_buf *out, const char *author, const uint8_t *seed,
+			  uint8_t op, const char *name, uint8_t roles, const uint8_t pub[32])
+{
+	struct xr_err err = {0};
+	struct xr_member m = {.op = op, .roles = roles};
+	struct xr_buf body;
+	memcpy(m.name, name, strlen(name) + 1);
+	memcpy(m.pub, pub, 32);
+	xr_buf_init(&body, 1024);
+	FX_OK(xr_member_encode(&m, &body, &err));
+	struct xr_record r = {.type = XR_REC_MEMBER, .time_ms = 1, .body = body.data,
+			      .body_len = (uint32_t)body.len};
+	memcpy(r.author, author, strlen(author) + 1);
+	xr_buf_reset(out);
+	FX_OK(xr_record_encode(&r, seed, out, &err));
+	xr_buf_fini(&body);
+}
+
