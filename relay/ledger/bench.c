@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -16,6 +15,7 @@
 
 #include "envelope.h"
 #include "ledger.h"
+#include "node.h"
 #include "merkle.h"
 #include "note.h"
 #include "record.h"
@@ -29,21 +29,12 @@ static const char usage[] =
 	"records authored by the node. DIR (must not exist) holds the raw RocksDB\n"
 	"baseline. Results go to stdout, one JSON object per line; progress to stderr.\n";
 
-#define PATH_CAP 4200
 #define PAYLOAD_LEN 64
 #define WARMUP_SAMPLES 2000
 
 struct bench_cfg {
 	const char *dir, *baseline_dir;
 	uint64_t records, batch, samples;
-};
-
-/* What the node directory says (see relay/cli/cmd_init.c). */
-struct node_cfg {
-	char name[XR_NOTE_NAME_MAX + 1];
-	char origin[XR_ORIGIN_MAX + 1];
-	char ledger[PATH_CAP], node_key[PATH_CAP], committee[PATH_CAP];
-	uint64_t cp_every, cp_ms;
 };
 
 /* A batch of generated records: one arena and the offsets into it. */
@@ -109,116 +100,6 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t *ret
 				  (unsigned long long)min);
 	*ret = v;
 	return 0;
-}
-
-/* ---- the node directory ------------------------------------------------ */
-
-static int node_path(const char *dir, json_t *cfg, const char *key, const char *dflt, char *out,
-		     struct xr_err *err)
-{
-	const char *v = json_string_value(json_object_get(cfg, key));
-	if (!v)
-		v = dflt;
-	int w = v[0] == '/' ? snprintf(out, PATH_CAP, "%s", v)
-			    : snprintf(out, PATH_CAP, "%s/%s", dir, v);
-	if (w < 0 || w >= PATH_CAP)
-		return xr_err_set(err, XR_EINVAL, "path for '%s' is too long", key);
-	return 0;
-}
-
-static int node_cfg_load(const char *dir, struct node_cfg *ret, struct xr_err *err)
-{
-	char path[PATH_CAP];
-	json_error_t je;
-	int rc = 0;
-
-	snprintf(path, sizeof(path), "%s/relay.json", dir);
-	json_t *cfg = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!cfg)
-		return xr_err_set(err, XR_EINVAL, "%s:%d: %s", path, je.line, je.text);
-	const char *name = json_string_value(json_object_get(cfg, "name"));
-	const char *network = json_string_value(json_object_get(cfg, "network"));
-	json_t *cp = json_object_get(cfg, "checkpoint");
-	json_int_t every = json_integer_value(json_object_get(cp, "every"));
-	json_int_t ms = json_integer_value(json_object_get(cp, "interval_ms"));
-	if (!name || xr_name_check(name, NULL) < 0) {
-		rc = xr_err_set(err, XR_EINVAL, "%s: \"name\" must be a member name", path);
-		goto out;
-	}
-	if (!network || !*network || strlen(network) + 7 > XR_ORIGIN_MAX) {
-		rc = xr_err_set(err, XR_EINVAL, "%s: \"network\" must be a non-empty string", path);
-		goto out;
-	}
-	memcpy(ret->name, name, strlen(name) + 1);
-	snprintf(ret->origin, sizeof(ret->origin), "%s/xrelay", network);
-	ret->cp_every = every > 0 ? (uint64_t)every : 0;
-	ret->cp_ms = ms > 0 ? (uint64_t)ms : 0;
-	if ((rc = node_path(dir, cfg, "ledger", "ledger", ret->ledger, err)) < 0 ||
-	    (rc = node_path(dir, cfg, "node_key", "node.key", ret->node_key, err)) < 0 ||
-	    (rc = node_path(dir, cfg, "committee", "committee.vkeys", ret->committee, err)) < 0)
-		goto out;
-out:
-	json_decref(cfg);
-	return rc;
-}
-
-/* Reads a small file whole into ret (at most max bytes). */
-static int read_small(const char *path, size_t max, struct xr_buf *ret, struct xr_err *err)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t chunk[4096];
-	size_t n;
-	int rc = 0;
-
-	if (!f)
-		return xr_err_set(err, XR_EIO, "cannot open '%s': %s", path, strerror(errno));
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (ret->len + n > max) {
-			rc = xr_err_set(err, XR_EINVAL, "'%s' is larger than %zu bytes", path, max);
-			break;
-		}
-		xr_buf_put(ret, chunk, n);
-	}
-	if (rc == 0 && ferror(f))
-		rc = xr_err_set(err, XR_EIO, "cannot read '%s': %s", path, strerror(errno));
-	if (rc == 0 && ret->failed)
-		rc = xr_err_set(err, XR_ENOMEM, "out of memory reading '%s'", path);
-	fclose(f);
-	return rc;
-}
-
-/* The hex seed format of `xrelay init` (and the CLI's xr_key_load). */
-static int key_load(const char *path, uint8_t ret_seed[32], struct xr_err *err)
-{
-	struct stat st;
-	struct xr_buf b;
-	int rc;
-
-	if (stat(path, &st) < 0)
-		return xr_err_set(err, XR_ENOTFOUND, "cannot read key file '%s': %s", path,
-				  strerror(errno));
-	if (st.st_mode & 077)
-		return xr_err_set(err, XR_EINVAL,
-				  "key file '%s' has mode %03o; it must be 0600 or stricter", path,
-				  (unsigned)(st.st_mode & 0777));
-	xr_buf_init(&b, 256);
-	if ((rc = read_small(path, 200, &b, err)) < 0)
-		goto out;
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' ||
-			 b.data[b.len - 1] == ' '))
-		b.len--;
-	xr_buf_u8(&b, 0);
-	if (b.failed) {
-		rc = xr_err_set(err, XR_ENOMEM, "out of memory reading '%s'", path);
-		goto out;
-	}
-	if ((rc = xr_hex_decode_exact((const char *)b.data, ret_seed, 32, err)) < 0)
-		xr_err_prefix(err, "key file '%s'", path);
-out:
-	if (b.data)
-		memset(b.data, 0, b.cap);
-	xr_buf_fini(&b);
-	return rc;
 }
 
 /* ---- synthetic records ------------------------------------------------- */
@@ -360,32 +241,20 @@ static void progress_line(const char *what, uint64_t done, uint64_t total, doubl
 
 /* Appends cfg->records records to the node's ledger; returns the seconds
  * spent inside the ledger API (record generation is not timed). */
-static int run_append(const struct bench_cfg *cfg, const struct node_cfg *nc,
-		      const struct xr_signer *signer, double *ret_s, uint64_t *ret_bytes,
-		      struct xr_err *err)
+static int run_append(const struct bench_cfg *cfg, struct xr_ledger *l, const char *author,
+		      double *ret_s, uint64_t *ret_bytes, struct xr_err *err)
 {
-	struct xr_ledger_opts o = {
-		.path = nc->ledger,
-		.origin = nc->origin,
-		.signers = signer,
-		.nsigners = 1,
-		.checkpoint_every = nc->cp_every,
-		.checkpoint_ms = nc->cp_ms,
-	};
-	struct xr_ledger *l = NULL;
 	struct xr_ledger_batch *b = xr_ledger_batch_new();
 	struct gen_ctx gc;
 	double spent = 0;
 	int rc;
 
-	if ((rc = gen_ctx_init(&gc, nc->name, err)) < 0)
+	if ((rc = gen_ctx_init(&gc, author, err)) < 0)
 		goto out;
 	if (!b) {
 		rc = xr_err_set(err, XR_ENOMEM, "out of memory");
 		goto out;
 	}
-	if ((rc = xr_ledger_open(&o, &l, err)) < 0)
-		goto out;
 	uint64_t base = xr_ledger_size(l);
 	for (uint64_t done = 0; done < cfg->records;) {
 		size_t n = (size_t)(cfg->records - done < cfg->batch ? cfg->records - done
@@ -413,7 +282,6 @@ static int run_append(const struct bench_cfg *cfg, const struct node_cfg *nc,
 	*ret_s = spent;
 	*ret_bytes = gc.bytes;
 out:
-	xr_ledger_free(l);
 	xr_ledger_batch_free(b);
 	gen_ctx_fini(&gc);
 	return rc;
@@ -567,50 +435,34 @@ static void audit_progress(void *ctx, uint64_t done, uint64_t total)
 	progress_line("audit", done, total, now_s() - *(double *)ctx);
 }
 
-static int run_audit(struct xr_ledger *l, const char *committee, double *ret_s,
-		     struct xr_audit_report *ret, struct xr_err *err)
+static int run_audit(struct xr_node *n, double *ret_s, struct xr_audit_report *ret,
+		     struct xr_err *err)
 {
-	struct xr_buf text;
-	struct xr_vkey *keys = NULL;
-	size_t nkeys = 0;
-	int rc;
-
-	xr_buf_init(&text, 1 << 20);
-	if ((rc = read_small(committee, 1 << 20, &text, err)) < 0 ||
-	    (rc = xr_vkeys_parse((const char *)text.data, text.len, &keys, &nkeys, err)) < 0)
-		goto out;
 	double t0 = now_s();
-	rc = xr_ledger_audit(l, keys, nkeys, xr_committee_threshold(nkeys), audit_progress, &t0,
-			     ret, err);
+	int rc = xr_ledger_audit(n->ledger, n->keys, n->nkeys, xr_committee_threshold(n->nkeys),
+				 audit_progress, &t0, ret, err);
 	*ret_s = now_s() - t0;
-out:
-	xr_buf_fini(&text);
-	free(keys);
 	return rc;
 }
 
 static int run(const struct bench_cfg *cfg, struct xr_err *err)
 {
-	struct node_cfg nc;
-	struct xr_signer signer;
-	uint8_t seed[32];
-	struct xr_ledger *l = NULL;
+	struct xr_node node = {0};
 	double append_s = 0, base_s = 0, audit_s = 0, p50 = 0, p99 = 0;
 	uint64_t bytes = 0, tree = 0;
 	struct xr_audit_report rep;
 	int rc;
 
-	memset(&signer, 0, sizeof(signer));
-	if ((rc = node_cfg_load(cfg->dir, &nc, err)) < 0 ||
-	    (rc = key_load(nc.node_key, seed, err)) < 0 ||
-	    (rc = xr_signer_init(&signer, nc.name, seed, err)) < 0)
+	/* The node as the daemon opens it: its config, key and checkpoint policy. */
+	if ((rc = xr_node_open(&node, cfg->dir, true, err)) < 0)
 		goto out;
-
-	fprintf(stderr, "ledger %s: %" PRIu64 " records in batches of %" PRIu64
-			", checkpoint every %" PRIu64 " records or %" PRIu64 " ms\n",
-		nc.ledger, cfg->records, cfg->batch, nc.cp_every ? nc.cp_every : 1000,
-		nc.cp_ms ? nc.cp_ms : 1000);
-	if ((rc = run_append(cfg, &nc, &signer, &append_s, &bytes, err)) < 0)
+	fprintf(stderr, "node %s: %" PRIu64 " records in batches of %" PRIu64 "\n", cfg->dir,
+		cfg->records, cfg->batch);
+	rc = run_append(cfg, node.ledger, node.name, &append_s, &bytes, err);
+	char author[XR_NOTE_NAME_MAX + 1];
+	memcpy(author, node.name, sizeof(author));
+	xr_node_close(&node);
+	if (rc < 0)
 		goto out;
 	double append_rps = (double)cfg->records / append_s;
 	printf("{\"bench\":\"append\",\"records\":%" PRIu64 ",\"records_per_s\":%.0f,\"seconds\":%.3f,"
@@ -618,7 +470,7 @@ static int run(const struct bench_cfg *cfg, struct xr_err *err)
 	       cfg->records, append_rps, append_s, cfg->batch, (double)bytes / (double)cfg->records);
 	fflush(stdout);
 
-	if ((rc = run_baseline(cfg, nc.name, &base_s, err)) < 0)
+	if ((rc = run_baseline(cfg, author, &base_s, err)) < 0)
 		goto out;
 	double base_rps = (double)cfg->records / base_s;
 	printf("{\"bench\":\"rocksdb_baseline\",\"records_per_s\":%.0f,\"seconds\":%.3f,"
@@ -629,26 +481,23 @@ static int run(const struct bench_cfg *cfg, struct xr_err *err)
 
 	/* Proofs and the audit read the ledger as `xrelay proof` and `xrelay
 	 * ledger audit` do: a fresh read-only handle. */
-	struct xr_ledger_opts ro = {.path = nc.ledger, .read_only = true, .origin = nc.origin};
-	if ((rc = xr_ledger_open(&ro, &l, err)) < 0)
+	if ((rc = xr_node_open(&node, cfg->dir, false, err)) < 0)
 		goto out;
-	if ((rc = run_proofs(l, cfg->samples, &p50, &p99, &tree, err)) < 0)
+	if ((rc = run_proofs(node.ledger, cfg->samples, &p50, &p99, &tree, err)) < 0)
 		goto out;
 	printf("{\"bench\":\"proof\",\"p50_us\":%.2f,\"p99_us\":%.2f,\"samples\":%" PRIu64
 	       ",\"tree_size\":%" PRIu64 "}\n",
 	       p50, p99, cfg->samples, tree);
 	fflush(stdout);
 
-	if ((rc = run_audit(l, nc.committee, &audit_s, &rep, err)) < 0)
+	if ((rc = run_audit(&node, &audit_s, &rep, err)) < 0)
 		goto out;
 	printf("{\"bench\":\"audit\",\"records_per_s\":%.0f,\"records\":%" PRIu64
 	       ",\"blocks\":%" PRIu64 ",\"seconds\":%.3f}\n",
 	       (double)rep.records / audit_s, rep.records, rep.blocks, audit_s);
 	fflush(stdout);
 out:
-	xr_ledger_free(l);
-	memset(seed, 0, sizeof(seed));
-	memset(&signer, 0, sizeof(signer));
+	xr_node_close(&node);
 	return rc;
 }
 
