@@ -482,7 +482,7 @@ int xr_note_open(const char *note,
 	}
 	if (nseen < threshold) {
 		rc = xr_err_set(err, XR_EVERIFY,
-				"checkpoint signed by %zu of %zu committee keys, %zu needed", nseen,
+				"signed by %zu of %zu committee keys, %zu needed", nseen,
 				nkeys, threshold);
 		goto out;
 	}

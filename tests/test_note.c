@@ -431,7 +431,7 @@ START_TEST(test_sign_open)
 	ck_assert_uint_eq(bits, 1);
 	ck_assert_int_eq(open_note(note, len, keys, 3, 1, &tl, NULL, NULL), 0);
 	expect_open_err(note, len, keys, 3, 2, XR_EVERIFY,
-			"checkpoint signed by 1 of 3 committee keys, 2 needed");
+			"signed by 1 of 3 committee keys, 2 needed");
 	free(note);
 
 	/* Three signers, every threshold. */
@@ -442,7 +442,7 @@ START_TEST(test_sign_open)
 		ck_assert_uint_eq(bits, 7);
 	}
 	expect_open_err(note, len, keys, 3, 4, XR_EVERIFY,
-			"checkpoint signed by 3 of 3 committee keys, 4 needed");
+			"signed by 3 of 3 committee keys, 4 needed");
 	/* Keys in another order: the bits follow keys[]. */
 	struct xr_vkey rev[3] = {keys[2], keys[0], keys[1]};
 	ck_assert_int_eq(open_note(note, len, rev, 2, 2, &tl, &bits, NULL), 0);
@@ -452,7 +452,7 @@ START_TEST(test_sign_open)
 	/* No known keys. */
 	xr_err_clear(&err);
 	ck_assert_int_eq(open_note(note, len, keys, 0, 1, &tl, &bits, &err), XR_EVERIFY);
-	ck_assert_str_eq(err.msg, "checkpoint signed by 0 of 0 committee keys, 1 needed");
+	ck_assert_str_eq(err.msg, "signed by 0 of 0 committee keys, 1 needed");
 	free(note);
 
 	/* A note whose text holds a blank line: the split is at the last one. */
@@ -495,7 +495,7 @@ START_TEST(test_unknown_keys)
 	/* Only an unknown signer. */
 	note = sign("text\n", s + 1, 1, &len);
 	ck_assert_int_eq(open_note(note, len, keys, 1, 1, &tl, &bits, &err), XR_EVERIFY);
-	ck_assert_str_eq(err.msg, "checkpoint signed by 0 of 1 committee keys, 1 needed");
+	ck_assert_str_eq(err.msg, "signed by 0 of 1 committee keys, 1 needed");
 	free(note);
 
 	/* A known name with another key (so another key id) is someone else:
@@ -506,7 +506,7 @@ START_TEST(test_unknown_keys)
 	note = sign("text\n", &imp, 1, &len);
 	xr_err_clear(&err);
 	ck_assert_int_eq(open_note(note, len, keys, 2, 1, &tl, &bits, &err), XR_EVERIFY);
-	ck_assert_str_eq(err.msg, "checkpoint signed by 0 of 2 committee keys, 1 needed");
+	ck_assert_str_eq(err.msg, "signed by 0 of 2 committee keys, 1 needed");
 	ck_assert_int_eq(open_note(note, len, keys, 2, 0, &tl, &bits, NULL), 0);
 	ck_assert_uint_eq(bits, 0);
 	free(note);
@@ -560,7 +560,7 @@ START_TEST(test_duplicates)
 	ck_assert_int_eq(open_note(note, len, keys, 3, 1, &tl, &bits, NULL), 0);
 	ck_assert_uint_eq(bits, 1);
 	expect_open_err(note, len, keys, 3, 2, XR_EVERIFY,
-			"checkpoint signed by 1 of 3 committee keys, 2 needed");
+			"signed by 1 of 3 committee keys, 2 needed");
 	free(note);
 	/* A line repeated at the end of a two-signer note. */
 	note = sign("text\n", s, 2, &len);
@@ -568,7 +568,7 @@ START_TEST(test_duplicates)
 	snprintf(buf, sizeof(buf), "%s%s", note, last);
 	ck_assert_int_eq(open_note(buf, strlen(buf), keys, 3, 2, &tl, &bits, NULL), 0);
 	expect_open_err(buf, strlen(buf), keys, 3, 3, XR_EVERIFY,
-			"checkpoint signed by 2 of 3 committee keys, 3 needed");
+			"signed by 2 of 3 committee keys, 3 needed");
 	free(note);
 	/* The same key listed twice in keys[] counts once too. */
 	struct xr_vkey twice[2] = {keys[0], keys[0]};

@@ -1137,234 +1137,381 @@ static void audit_node(void *ctx, unsigned level, uint64_t index, const uint8_t 
 				   level, (unsigned long long)index);
 }
 
+/* The audit runs as a pipeline over the two halves of its work: a reader
+ * thread iterates RocksDB and copies records and evidence into chunks, and
+ * the calling thread decodes, hashes and checks them in order. */
+#define AUDIT_CHUNK 4096
+#define AUDIT_SLOTS 3
+
+struct audit_chunk {
+	uint64_t first;
+	size_t n;
+	struct xr_buf data;
+	size_t off[AUDIT_CHUNK], len[AUDIT_CHUNK], ev_off[AUDIT_CHUNK], ev_len[AUDIT_CHUNK];
+	uint64_t missing; /* first index not stored where expected; UINT64_MAX: none */
+	bool extra;       /* records are stored beyond the ledger size */
+	bool last;
+	char *rerr;       /* a RocksDB read error */
+};
+
+struct audit_reader {
+	struct xr_ledger *l;
+	uint64_t size;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct audit_chunk ch[AUDIT_SLOTS];
+	uint64_t produced, consumed;
+	bool stop;
+};
+
+static void fill_chunk(struct audit_chunk *c, rocksdb_iterator_t *it, rocksdb_iterator_t *eit,
+		       uint64_t *next, uint64_t size)
+{
+	uint64_t i = *next;
+	size_t kl, vl;
+	xr_buf_reset(&c->data);
+	c->first = i;
+	c->n = 0;
+	c->missing = UINT64_MAX;
+	c->extra = c->last = false;
+	while (c->n < AUDIT_CHUNK && i < size) {
+		const char *k = rocksdb_iter_valid(it) ? rocksdb_iter_key(it, &kl) : NULL;
+		if (!k || kl != 8 || xr_get_be64((const uint8_t *)k) != i) {
+			c->missing = i;
+			c->last = true;
+			break;
+		}
+		const char *v = rocksdb_iter_value(it, &vl);
+		c->off[c->n] = c->data.len;
+		c->len[c->n] = vl;
+		xr_buf_put(&c->data, v, vl);
+		c->ev_off[c->n] = c->data.len;
+		c->ev_len[c->n] = 0;
+		/* Evidence is keyed like records; skip entries of other indices. */
+		while (rocksdb_iter_valid(eit)) {
+			const char *ek = rocksdb_iter_key(eit, &kl);
+			uint64_t ei = kl == 8 ? xr_get_be64((const uint8_t *)ek) : UINT64_MAX;
+			if (ei > i)
+				break;
+			if (ei == i) {
+				v = rocksdb_iter_value(eit, &vl);
+				xr_buf_put(&c->data, v, vl);
+				c->ev_len[c->n] = vl;
+			}
+			rocksdb_iter_next(eit);
+		}
+		rocksdb_iter_next(it);
+		c->n++;
+		i++;
+	}
+	if (i == size) {
+		c->last = true;
+		c->extra = rocksdb_iter_valid(it);
+	}
+	char *e = NULL;
+	rocksdb_iter_get_error(it, &e);
+	if (!e)
+		rocksdb_iter_get_error(eit, &e);
+	if (e || c->data.failed) {
+		c->rerr = e ? e : strdup("out of memory reading records");
+		c->last = true;
+	}
+	*next = i;
+}
+
+static void *audit_reader_main(void *arg)
+{
+	struct audit_reader *r = arg;
+	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+	rocksdb_readoptions_set_readahead_size(ro, 4 << 20);
+	rocksdb_readoptions_set_fill_cache(ro, 0);
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(r->l->db, ro, r->l->cf[CF_RECORDS]);
+	rocksdb_iterator_t *eit = rocksdb_create_iterator_cf(r->l->db, ro, r->l->cf[CF_EVIDENCE]);
+	uint64_t next = 0;
+	bool last = false;
+
+	rocksdb_iter_seek_to_first(it);
+	rocksdb_iter_seek_to_first(eit);
+	while (!last) {
+		pthread_mutex_lock(&r->mu);
+		while (!r->stop && r->produced - r->consumed == AUDIT_SLOTS)
+			pthread_cond_wait(&r->cv, &r->mu);
+		bool stop = r->stop;
+		struct audit_chunk *c = &r->ch[r->produced % AUDIT_SLOTS];
+		pthread_mutex_unlock(&r->mu);
+		if (stop)
+			break;
+		fill_chunk(c, it, eit, &next, r->size);
+		last = c->last;
+		pthread_mutex_lock(&r->mu);
+		r->produced++;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_iter_destroy(eit);
+	rocksdb_readoptions_destroy(ro);
+	return NULL;
+}
+
+struct audit_state {
+	struct xr_ledger *l;
+	const struct xr_vkey *keys;
+	size_t nkeys, threshold;
+	uint64_t nblocks;
+	struct xr_audit_report rep;
+	struct xr_merkle_frontier f;
+	struct tile_reader tr;
+	struct audit_ctx ac;
+	struct member_ent *mem;
+	size_t nmem;
+	struct xr_buf note;
+	uint8_t prev[32];
+	struct xr_checkpoint cp;
+	bool have_cp;
+	struct xr_err *err;
+};
+
+/* Loads block rep.blocks: signatures, numbering and the hash chain. */
+static int audit_load_block(struct audit_state *a)
+{
+	size_t tl;
+	int rc;
+	xr_buf_reset(&a->note);
+	if ((rc = xr_ledger_block(a->l, a->rep.blocks, &a->note, &a->cp, a->err)) < 0 ||
+	    (rc = xr_note_open((const char *)a->note.data, a->note.len, a->keys, a->nkeys,
+			       a->threshold, &tl, NULL, a->err)) < 0)
+		return rc;
+	if (a->cp.block != a->rep.blocks)
+		return xr_err_set(a->err, XR_EVERIFY, "it is numbered %llu",
+				  (unsigned long long)a->cp.block);
+	if (memcmp(a->cp.prev, a->prev, 32) != 0)
+		return xr_err_set(a->err, XR_EVERIFY, "it does not link to the previous block's hash");
+	xr_sha256(a->note.data, tl, a->prev);
+	a->have_cp = true;
+	return 0;
+}
+
+/* Checks every block whose tree is the records audited so far. */
+static int audit_blocks_here(struct audit_state *a)
+{
+	int rc;
+	while (a->have_cp && a->cp.size == a->f.size) {
+		uint8_t root[32];
+		xr_merkle_frontier_root(&a->f, root);
+		if (memcmp(root, a->cp.root, 32) != 0)
+			return xr_err_set(a->err, XR_EVERIFY,
+					  "its root differs from the root of the first %llu records",
+					  (unsigned long long)a->cp.size);
+		a->rep.blocks++;
+		a->have_cp = false;
+		if (a->rep.blocks < a->nblocks && (rc = audit_load_block(a)) < 0)
+			return rc;
+	}
+	if (a->have_cp && a->cp.size < a->f.size)
+		return xr_err_set(a->err, XR_EVERIFY, "its size %llu is out of order",
+				  (unsigned long long)a->cp.size);
+	return 0;
+}
+
+static struct member_ent *audit_member(struct audit_state *a, const char *name)
+{
+	for (size_t j = 0; j < a->nmem; j++)
+		if (strcmp(a->mem[j].m.name, name) == 0)
+			return &a->mem[j];
+	return NULL;
+}
+
+/* The same rules as append: committee authors sign nothing, everyone else
+ * is enrolled and signs, only admins change membership. */
+static int audit_record(struct audit_state *a, uint64_t i, const uint8_t *v, size_t vl,
+			const uint8_t *ev, size_t evl)
+{
+	struct xr_record r;
+	int rc;
+	if ((rc = xr_record_decode(v, vl, &r, a->err)) < 0)
+		return rc;
+	struct member_ent *m = NULL;
+	if (r.sig_len == 0) {
+		bool known = false;
+		for (size_t j = 0; j < a->nkeys && !known; j++)
+			known = strcmp(a->keys[j].name, r.author) == 0;
+		if (!known)
+			return xr_err_set(a->err, XR_EVERIFY,
+					  "unsigned record by '%s', who is not on the committee",
+					  r.author);
+	} else {
+		const uint8_t *pub = NULL;
+		struct xr_member self;
+		if ((m = audit_member(a, r.author)))
+			pub = m->m.pub;
+		else if (i == 0 && r.type == XR_REC_MEMBER &&
+			 xr_member_decode(r.body, r.body_len, &self, NULL) == 0 &&
+			 strcmp(self.name, r.author) == 0 && (self.roles & XR_ROLE_ADMIN))
+			pub = self.pub;
+		if (!pub)
+			return xr_err_set(a->err, XR_EVERIFY,
+					  "record signed by '%s', who was not enrolled", r.author);
+		if ((rc = xr_record_verify_sig(v, vl, &r, pub, a->err)) < 0)
+			return rc;
+		if (r.type == XR_REC_MEMBER && m && !(m->m.roles & XR_ROLE_ADMIN))
+			return xr_err_set(a->err, XR_EVERIFY,
+					  "membership changed by '%s', who is not an admin", r.author);
+		a->rep.signed_records++;
+	}
+	if (r.type == XR_REC_MEMBER) {
+		struct xr_member mb;
+		if ((rc = xr_member_decode(r.body, r.body_len, &mb, a->err)) < 0)
+			return rc;
+		struct member_ent *e = audit_member(a, mb.name);
+		if (mb.op == XR_MEMBER_REVOKE && e) {
+			*e = a->mem[--a->nmem];
+		} else if (mb.op == XR_MEMBER_ENROL) {
+			if (!e) {
+				void *p = realloc(a->mem, (a->nmem + 1) * sizeof(*a->mem));
+				if (!p)
+					return xr_err_set(a->err, XR_ENOMEM, "out of memory");
+				a->mem = p;
+				e = &a->mem[a->nmem++];
+			}
+			e->m = mb;
+			e->index = i;
+		}
+	} else if (r.type == XR_REC_ENVELOPE) {
+		const uint8_t *env, *dig;
+		size_t env_len;
+		uint8_t evd[32];
+		if ((rc = xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig, a->err)) <
+		    0)
+			return rc;
+		if (evl)
+			xr_sha256(ev, evl, evd);
+		else
+			memcpy(evd, sha256_empty, 32);
+		if (memcmp(evd, dig, 32) != 0)
+			return xr_err_set(a->err, XR_EVERIFY,
+					  "stored evidence does not match the digest in the record");
+	}
+	uint8_t leaf[32];
+	xr_merkle_leaf_hash(v, vl, leaf);
+	xr_merkle_frontier_push(&a->f, leaf, audit_node, &a->ac);
+	return a->ac.rc;
+}
+
 int xr_ledger_audit(struct xr_ledger *l, const struct xr_vkey *keys, size_t nkeys,
 		    size_t threshold, void (*progress)(void *ctx, uint64_t done, uint64_t total),
 		    void *ctx, struct xr_audit_report *ret, struct xr_err *err)
 {
-	struct xr_audit_report rep = {0};
-	struct xr_merkle_frontier *f = calloc(1, sizeof(*f));
-	struct tile_reader *tr = malloc(sizeof(*tr));
-	struct member_ent *mem = NULL;
-	size_t nmem = 0;
-	struct xr_buf note;
-	uint64_t size = xr_ledger_size(l), nblocks = xr_ledger_blocks(l);
-	uint8_t prev[32] = {0};
-	struct xr_checkpoint cp;
-	bool have_cp = false;
+	struct audit_state *a = calloc(1, sizeof(*a));
+	struct audit_reader *rd = calloc(1, sizeof(*rd));
+	bool started = false;
+	pthread_t th;
 	int rc = 0;
 
-	xr_buf_init(&note, XR_NOTE_MAX_LEN);
-	rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
-	rocksdb_readoptions_set_readahead_size(ro, 4 << 20);
-	rocksdb_readoptions_set_fill_cache(ro, 0);
-	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(l->db, ro, l->cf[CF_RECORDS]);
-	rocksdb_iterator_t *eit = rocksdb_create_iterator_cf(l->db, ro, l->cf[CF_EVIDENCE]);
-	struct audit_ctx ac = {l, tr, 0, err};
+	if (!a || !rd) {
+		free(a);
+		free(rd);
+		return xr_err_set(err, XR_ENOMEM, "out of memory auditing");
+	}
+	a->l = l;
+	a->keys = keys;
+	a->nkeys = nkeys;
+	a->threshold = threshold;
+	a->nblocks = xr_ledger_blocks(l);
+	a->err = err;
+	a->ac = (struct audit_ctx){l, &a->tr, 0, err};
+	tile_reader_init(&a->tr, l);
+	xr_buf_init(&a->note, XR_NOTE_MAX_LEN);
+	rd->l = l;
+	rd->size = xr_ledger_size(l);
+	pthread_mutex_init(&rd->mu, NULL);
+	pthread_cond_init(&rd->cv, NULL);
+	for (int s = 0; s < AUDIT_SLOTS; s++)
+		xr_buf_init(&rd->ch[s].data, (size_t)1 << 31);
 
-	if (!f || !tr) {
-		rc = xr_err_set(err, XR_ENOMEM, "out of memory auditing");
+	if (a->nblocks && (rc = audit_load_block(a)) < 0)
+		goto fail_block;
+	if ((rc = audit_blocks_here(a)) < 0)
+		goto fail_block;
+	if (pthread_create(&th, NULL, audit_reader_main, rd) != 0) {
+		rc = xr_err_set(err, XR_EIO, "cannot start the audit reader thread");
 		goto out;
 	}
-	tile_reader_init(tr, l);
-	rocksdb_iter_seek_to_first(eit);
-
-	/* Loads block b into cp (verifying signatures and the hash chain). */
-#define NEXT_BLOCK()                                                                            \
-	do {                                                                                    \
-		size_t tl_;                                                                     \
-		xr_buf_reset(&note);                                                            \
-		if ((rc = xr_ledger_block(l, rep.blocks, &note, &cp, err)) < 0)                 \
-			goto fail_block;                                                        \
-		if ((rc = xr_note_open((const char *)note.data, note.len, keys, nkeys,          \
-				       threshold, &tl_, NULL, err)) < 0)                        \
-			goto fail_block;                                                        \
-		if (memcmp(cp.prev, prev, 32) != 0) {                                           \
-			rc = xr_err_set(err, XR_EVERIFY,                                        \
-					"block %llu does not link to the previous block's hash", \
-					(unsigned long long)rep.blocks);                        \
-			goto fail_block;                                                        \
-		}                                                                               \
-		if (cp.block != rep.blocks) {                                                   \
-			rc = xr_err_set(err, XR_EVERIFY, "block %llu is numbered %llu",         \
-					(unsigned long long)rep.blocks,                         \
-					(unsigned long long)cp.block);                          \
-			goto fail_block;                                                        \
-		}                                                                               \
-		xr_sha256(note.data, tl_, prev);                                                \
-		have_cp = true;                                                                 \
-	} while (0)
-
-	if (nblocks)
-		NEXT_BLOCK();
-	uint64_t i = 0;
-	rocksdb_iter_seek_to_first(it);
-	for (;;) {
-		/* Every block whose tree is the first i records. */
-		while (have_cp && cp.size == f->size) {
-			uint8_t root[32];
-			xr_merkle_frontier_root(f, root);
-			if (memcmp(root, cp.root, 32) != 0) {
-				rc = xr_err_set(err, XR_EVERIFY,
-						"block %llu root differs from the root of the first "
-						"%llu records",
-						(unsigned long long)rep.blocks,
-						(unsigned long long)cp.size);
+	started = true;
+	for (bool last = rd->size == 0; !last;) {
+		pthread_mutex_lock(&rd->mu);
+		while (rd->produced == rd->consumed)
+			pthread_cond_wait(&rd->cv, &rd->mu);
+		struct audit_chunk *c = &rd->ch[rd->consumed % AUDIT_SLOTS];
+		pthread_mutex_unlock(&rd->mu);
+		for (size_t k = 0; k < c->n; k++) {
+			uint64_t i = c->first + k;
+			if ((rc = audit_record(a, i, c->data.data + c->off[k], c->len[k],
+					       c->data.data + c->ev_off[k], c->ev_len[k])) < 0) {
+				a->rep.bad_index = i;
+				xr_err_prefix(err, "record %llu", (unsigned long long)i);
+				goto out;
+			}
+			a->rep.records = i + 1;
+			if ((rc = audit_blocks_here(a)) < 0)
 				goto fail_block;
-			}
-			rep.blocks++;
-			have_cp = false;
-			if (rep.blocks < nblocks)
-				NEXT_BLOCK();
 		}
-		if (have_cp && cp.size < f->size) {
-			rc = xr_err_set(err, XR_EVERIFY, "block %llu has size %llu, out of order",
-					(unsigned long long)rep.blocks,
-					(unsigned long long)cp.size);
-			goto fail_block;
+		if (c->rerr) {
+			rc = rerr(err, c->rerr, "reading records");
+			c->rerr = NULL;
+			goto out;
 		}
-		if (i == size)
-			break;
-		size_t kl, vl;
-		if (!rocksdb_iter_valid(it)) {
+		if (c->missing != UINT64_MAX) {
+			a->rep.bad_index = c->missing;
 			rc = xr_err_set(err, XR_EVERIFY, "record %llu is missing",
-					(unsigned long long)i);
-			goto fail_rec;
+					(unsigned long long)c->missing);
+			goto out;
 		}
-		const char *k = rocksdb_iter_key(it, &kl);
-		const uint8_t *v = (const uint8_t *)rocksdb_iter_value(it, &vl);
-		if (kl != 8 || xr_get_be64((const uint8_t *)k) != i) {
-			rc = xr_err_set(err, XR_EVERIFY, "record %llu is missing",
-					(unsigned long long)i);
-			goto fail_rec;
+		if (c->extra) {
+			rc = xr_err_set(err, XR_EVERIFY,
+					"records beyond the ledger size %llu are stored",
+					(unsigned long long)rd->size);
+			goto out;
 		}
-		struct xr_record r;
-		if ((rc = xr_record_decode(v, vl, &r, err)) < 0)
-			goto fail_rec;
-		if (r.sig_len == 0) {
-			bool known = false;
-			for (size_t j = 0; j < nkeys && !known; j++)
-				known = strcmp(keys[j].name, r.author) == 0;
-			if (!known) {
-				rc = xr_err_set(err, XR_EVERIFY,
-						"unsigned record by '%s', who is not on the "
-						"committee",
-						r.author);
-				goto fail_rec;
-			}
-		} else {
-			const uint8_t *pub = NULL;
-			struct xr_member self;
-			struct member_ent *m = NULL;
-			for (size_t j = 0; j < nmem; j++)
-				if (strcmp(mem[j].m.name, r.author) == 0)
-					m = &mem[j];
-			if (m)
-				pub = m->m.pub;
-			else if (i == 0 && r.type == XR_REC_MEMBER &&
-				 xr_member_decode(r.body, r.body_len, &self, NULL) == 0 &&
-				 strcmp(self.name, r.author) == 0)
-				pub = self.pub;
-			if (!pub) {
-				rc = xr_err_set(err, XR_EVERIFY,
-						"record signed by '%s', who was not enrolled",
-						r.author);
-				goto fail_rec;
-			}
-			if ((rc = xr_record_verify_sig(v, vl, &r, pub, err)) < 0)
-				goto fail_rec;
-			rep.signed_records++;
-		}
-		if (r.type == XR_REC_MEMBER) {
-			struct xr_member m;
-			if ((rc = xr_member_decode(r.body, r.body_len, &m, err)) < 0)
-				goto fail_rec;
-			struct member_ent *e = NULL;
-			for (size_t j = 0; j < nmem; j++)
-				if (strcmp(mem[j].m.name, m.name) == 0)
-					e = &mem[j];
-			if (m.op == XR_MEMBER_REVOKE && e) {
-				*e = mem[--nmem];
-			} else if (m.op == XR_MEMBER_ENROL) {
-				if (!e) {
-					void *p = realloc(mem, (nmem + 1) * sizeof(*mem));
-					if (!p) {
-						rc = xr_err_set(err, XR_ENOMEM, "out of memory");
-						goto out;
-					}
-					mem = p;
-					e = &mem[nmem++];
-				}
-				e->m = m;
-				e->index = i;
-			}
-		} else if (r.type == XR_REC_ENVELOPE) {
-			const uint8_t *env, *dig, *evp = (const uint8_t *)"";
-			size_t env_len, evl = 0;
-			uint8_t evd[32];
-			if ((rc = xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig,
-							  err)) < 0)
-				goto fail_rec;
-			if (rocksdb_iter_valid(eit)) {
-				const char *ek = rocksdb_iter_key(eit, &kl);
-				if (kl == 8 && xr_get_be64((const uint8_t *)ek) == i) {
-					evp = (const uint8_t *)rocksdb_iter_value(eit, &evl);
-					rocksdb_iter_next(eit);
-				}
-			}
-			if (evl)
-				xr_sha256(evp, evl, evd);
-			else
-				memcpy(evd, sha256_empty, 32);
-			if (memcmp(evd, dig, 32) != 0) {
-				rc = xr_err_set(err, XR_EVERIFY,
-						"stored evidence does not match the digest in the "
-						"record");
-				goto fail_rec;
-			}
-		}
-		uint8_t leaf[32];
-		xr_merkle_leaf_hash(v, vl, leaf);
-		xr_merkle_frontier_push(f, leaf, audit_node, &ac);
-		if ((rc = ac.rc) < 0)
-			goto fail_rec;
-		if (progress && (i & 0xffff) == 0)
-			progress(ctx, i, size);
-		rocksdb_iter_next(it);
-		i++;
+		last = c->last;
+		pthread_mutex_lock(&rd->mu);
+		rd->consumed++;
+		pthread_cond_broadcast(&rd->cv);
+		pthread_mutex_unlock(&rd->mu);
+		if (progress)
+			progress(ctx, a->rep.records, rd->size);
 	}
-	rep.records = i;
-	if (rep.blocks < nblocks) {
-		rc = xr_err_set(err, XR_EVERIFY, "block %llu covers %llu records, the ledger has %llu",
-				(unsigned long long)rep.blocks, (unsigned long long)cp.size,
-				(unsigned long long)size);
+	if (progress && rd->size == 0)
+		progress(ctx, 0, 0);
+	if (a->rep.blocks < a->nblocks) {
+		rc = xr_err_set(err, XR_EVERIFY, "it covers %llu records, the ledger has %llu",
+				(unsigned long long)a->cp.size, (unsigned long long)rd->size);
 		goto fail_block;
 	}
-	if (rocksdb_iter_valid(it)) {
-		rc = xr_err_set(err, XR_EVERIFY, "records beyond the ledger size %llu are stored",
-				(unsigned long long)size);
-		goto fail_rec;
-	}
-	if (progress)
-		progress(ctx, size, size);
 	goto out;
-#undef NEXT_BLOCK
 
-fail_rec:
-	rep.bad_index = i;
-	xr_err_prefix(err, "record %llu", (unsigned long long)i);
-	goto out;
 fail_block:
-	rep.bad_index = rep.blocks;
-	xr_err_prefix(err, "block %llu", (unsigned long long)rep.blocks);
+	a->rep.bad_index = a->rep.blocks;
+	xr_err_prefix(err, "block %llu", (unsigned long long)a->rep.blocks);
 out:
+	if (started) {
+		pthread_mutex_lock(&rd->mu);
+		rd->stop = true;
+		pthread_cond_broadcast(&rd->cv);
+		pthread_mutex_unlock(&rd->mu);
+		pthread_join(th, NULL);
+	}
+	for (int s = 0; s < AUDIT_SLOTS; s++) {
+		xr_buf_fini(&rd->ch[s].data);
+		free(rd->ch[s].rerr);
+	}
+	pthread_mutex_destroy(&rd->mu);
+	pthread_cond_destroy(&rd->cv);
 	if (ret)
-		*ret = rep;
-	rocksdb_iter_destroy(it);
-	rocksdb_iter_destroy(eit);
-	rocksdb_readoptions_destroy(ro);
-	xr_buf_fini(&note);
-	free(mem);
-	free(f);
-	free(tr);
+		*ret = a->rep;
+	xr_buf_fini(&a->note);
+	free(a->mem);
+	free(a);
+	free(rd);
 	return rc;
 }
