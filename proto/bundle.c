@@ -21,7 +21,8 @@ static json_t *none_to_json(const uint8_t *evidence, size_t len, struct xr_err *
 {
 	(void)evidence;
 	if (len) {
-		xr_err_set(err, XR_EINVAL, "framework 'none' has empty evidence, got %zu bytes", len);
+		xr_err_set(err, XR_EINVAL, "framework 'none' has empty evidence, got %zu bytes",
+			   len);
 		return NULL;
 	}
 	return json_pack("{s:s}", "framework", "none");
@@ -55,8 +56,8 @@ static int need_u64(const json_t *o, const char *key, uint64_t *ret, struct xr_e
 	return 0;
 }
 
-static int check_keys(const json_t *o, const char *const *allowed, const char *what,
-		      struct xr_err *err)
+static int
+check_keys(const json_t *o, const char *const *allowed, const char *what, struct xr_err *err)
 {
 	const char *k;
 	json_t *v;
@@ -86,8 +87,14 @@ static int lower_hex(const char *s, const char *what, struct xr_err *err)
 }
 
 /* Decodes a hex record and checks its inclusion at index in a tree. */
-static int included(const json_t *rec_hex, const json_t *proof, uint64_t index, uint64_t size,
-		    const uint8_t root[32], uint8_t **ret_rec, size_t *ret_len, const char *what,
+static int included(const json_t *rec_hex,
+		    const json_t *proof,
+		    uint64_t index,
+		    uint64_t size,
+		    const uint8_t root[32],
+		    uint8_t **ret_rec,
+		    size_t *ret_len,
+		    const char *what,
 		    struct xr_err *err)
 {
 	uint8_t *rec = NULL, (*hashes)[32] = NULL;
@@ -134,8 +141,11 @@ out:
 	return rc;
 }
 
-static int verify_envelope(const json_t *bundle, const struct xr_record *r,
-			   const struct xr_evidence_ops *const *ops, size_t nops, uint8_t ret_id[32],
+static int verify_envelope(const json_t *bundle,
+			   const struct xr_record *r,
+			   const struct xr_evidence_ops *const *ops,
+			   size_t nops,
+			   uint8_t ret_id[32],
 			   struct xr_err *err)
 {
 	const json_t *ej = need(bundle, "envelope", JSON_OBJECT, err);
@@ -209,9 +219,15 @@ out:
 	return rc;
 }
 
-static int verify_author(const json_t *bundle, const uint8_t *rec, size_t len,
-			 const struct xr_record *r, uint64_t index, uint64_t size,
-			 const uint8_t root[32], const struct xr_vkey *keys, size_t nkeys,
+static int verify_author(const json_t *bundle,
+			 const uint8_t *rec,
+			 size_t len,
+			 const struct xr_record *r,
+			 uint64_t index,
+			 uint64_t size,
+			 const uint8_t root[32],
+			 const struct xr_vkey *keys,
+			 size_t nkeys,
 			 struct xr_err *err)
 {
 	static const char *const akeys[] = {"index", "record", "inclusion", NULL};
@@ -219,8 +235,9 @@ static int verify_author(const json_t *bundle, const uint8_t *rec, size_t len,
 
 	if (r->sig_len == 0) {
 		if (a)
-			return xr_err_set(err, XR_EVERIFY,
-					  "bundle has an author enrolment but the record is unsigned");
+			return xr_err_set(
+			    err, XR_EVERIFY,
+			    "bundle has an author enrolment but the record is unsigned");
 		for (size_t i = 0; i < nkeys; i++)
 			if (strcmp(keys[i].name, r->author) == 0)
 				return 0;
@@ -254,8 +271,8 @@ static int verify_author(const json_t *bundle, const uint8_t *rec, size_t len,
 	struct xr_record er;
 	struct xr_member m;
 	if ((rc = xr_record_decode(arec, alen, &er, err)) < 0 || er.type != XR_REC_MEMBER ||
-	    (rc = xr_member_decode(er.body, er.body_len, &m, err)) < 0 ||
-	    m.op != XR_MEMBER_ENROL || strcmp(m.name, r->author) != 0) {
+	    (rc = xr_member_decode(er.body, er.body_len, &m, err)) < 0 || m.op != XR_MEMBER_ENROL ||
+	    strcmp(m.name, r->author) != 0) {
 		free(arec);
 		xr_err_clear(err);
 		return xr_err_set(err, XR_EVERIFY,
@@ -265,8 +282,9 @@ static int verify_author(const json_t *bundle, const uint8_t *rec, size_t len,
 	/* The genesis record enrols its own author: it is its own enrolment. */
 	if (ai == index && (alen != len || memcmp(arec, rec, len) != 0)) {
 		free(arec);
-		return xr_err_set(err, XR_EVERIFY, "author enrolment at the record's own index "
-						   "is a different record");
+		return xr_err_set(err, XR_EVERIFY,
+				  "author enrolment at the record's own index "
+				  "is a different record");
 	}
 	free(arec);
 	rc = xr_record_verify_sig(rec, len, r, m.pub, err);
@@ -275,12 +293,17 @@ static int verify_author(const json_t *bundle, const uint8_t *rec, size_t len,
 	return rc;
 }
 
-int xr_bundle_verify(const json_t *bundle, const struct xr_vkey *keys, size_t nkeys,
-		     size_t threshold, const struct xr_evidence_ops *const *ops, size_t nops,
-		     struct xr_bundle_result *ret, struct xr_err *err)
+int xr_bundle_verify(const json_t *bundle,
+		     const struct xr_vkey *keys,
+		     size_t nkeys,
+		     size_t threshold,
+		     const struct xr_evidence_ops *const *ops,
+		     size_t nops,
+		     struct xr_bundle_result *ret,
+		     struct xr_err *err)
 {
-	static const char *const bkeys[] = {"version",	"index",    "tree_size",  "record",
-					    "envelope", "evidence", "inclusion",  "checkpoint",
+	static const char *const bkeys[] = {"version",	"index",    "tree_size", "record",
+					    "envelope", "evidence", "inclusion", "checkpoint",
 					    "author",	NULL};
 	struct xr_bundle_result res = {0};
 	const json_t *rec_j, *incl_j, *cp_j;

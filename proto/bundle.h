@@ -16,7 +16,9 @@
 struct xr_evidence_ops {
 	const char *framework;
 	int (*rebuild)(const json_t *evidence, struct xr_buf *out, struct xr_err *err);
-	int (*check)(const struct xr_envelope *env, const uint8_t *evidence, size_t len,
+	int (*check)(const struct xr_envelope *env,
+		     const uint8_t *evidence,
+		     size_t len,
 		     struct xr_err *err);
 	/* The evidence object of a bundle, from the stored evidence bytes. */
 	json_t *(*to_json)(const uint8_t *evidence, size_t len, struct xr_err *err);
@@ -36,8 +38,13 @@ struct xr_bundle_result {
  * bundle), inclusion against the checkpoint root, and the checkpoint's
  * signatures by at least threshold of keys. XR_EVERIFY/XR_EINVAL with the
  * precise reason otherwise. */
-int xr_bundle_verify(const json_t *bundle, const struct xr_vkey *keys, size_t nkeys,
-		     size_t threshold, const struct xr_evidence_ops *const *ops, size_t nops,
-		     struct xr_bundle_result *ret, struct xr_err *err);
+int xr_bundle_verify(const json_t *bundle,
+		     const struct xr_vkey *keys,
+		     size_t nkeys,
+		     size_t threshold,
+		     const struct xr_evidence_ops *const *ops,
+		     size_t nops,
+		     struct xr_bundle_result *ret,
+		     struct xr_err *err);
 
 #endif

@@ -15,9 +15,9 @@
 #define XR_ENV_ASSET_MAX 128
 #define XR_ENV_PAYLOAD_MAX 65536
 /* Largest possible encoding: fixed fields plus every maximum. */
-#define XR_ENV_MAX_LEN                                                                          \
+#define XR_ENV_MAX_LEN                                                                             \
 	(4 + 1 + 1 + XR_ENV_CHAIN_MAX + 8 + 32 + 32 + 4 + 1 + XR_ENV_EMITTER_MAX + 8 + 1 +         \
-	 XR_ENV_CHAIN_MAX + 1 + XR_ENV_RECIPIENT_MAX + 1 + XR_ENV_ASSET_MAX + 32 + 8 + 4 +          \
+	 XR_ENV_CHAIN_MAX + 1 + XR_ENV_RECIPIENT_MAX + 1 + XR_ENV_ASSET_MAX + 32 + 8 + 4 +         \
 	 XR_ENV_PAYLOAD_MAX)
 
 enum xr_env_kind {
@@ -56,8 +56,8 @@ int xr_envelope_check(const struct xr_envelope *e, struct xr_err *err);
 
 /* Encodes into out (capacity cap, XR_ENV_MAX_LEN always suffices); checks the
  * envelope first and writes nothing on failure. */
-int xr_envelope_encode(const struct xr_envelope *e, uint8_t *out, size_t cap, size_t *ret_len,
-		       struct xr_err *err);
+int xr_envelope_encode(
+    const struct xr_envelope *e, uint8_t *out, size_t cap, size_t *ret_len, struct xr_err *err);
 
 /* Decodes exactly one canonical envelope; anything else is rejected with a
  * message naming the field. ret->payload borrows from p. */

@@ -13,7 +13,7 @@ json_t *xr_envelope_to_json(const struct xr_envelope *e, struct xr_err *err);
 
 /* Parses the JSON view into an encoding in out (capacity cap). Unknown keys
  * and wrong types are rejected; "id", when present, must match. */
-int xr_envelope_from_json(const json_t *j, uint8_t *out, size_t cap, size_t *ret_len,
-			  struct xr_err *err);
+int xr_envelope_from_json(
+    const json_t *j, uint8_t *out, size_t cap, size_t *ret_len, struct xr_err *err);
 
 #endif

@@ -42,8 +42,8 @@ static unsigned log2u(uint64_t n)
 
 /* MTH(D[a:b]) where a is aligned to the largest power of two <= b - a, as it
  * always is inside the RFC recursion. */
-static int range_hash(uint64_t a, uint64_t b, xr_subtree_fn get, void *ctx, uint8_t ret[32],
-		      struct xr_err *err)
+static int range_hash(
+    uint64_t a, uint64_t b, xr_subtree_fn get, void *ctx, uint8_t ret[32], struct xr_err *err)
 {
 	uint64_t n = b - a;
 	if (is_pow2(n) && a % n == 0) {
@@ -60,8 +60,7 @@ static int range_hash(uint64_t a, uint64_t b, xr_subtree_fn get, void *ctx, uint
 	return rc;
 }
 
-int xr_merkle_root(uint64_t size, xr_subtree_fn get, void *ctx, uint8_t ret[32],
-		   struct xr_err *err)
+int xr_merkle_root(uint64_t size, xr_subtree_fn get, void *ctx, uint8_t ret[32], struct xr_err *err)
 {
 	if (size == 0) {
 		xr_sha256("", 0, ret);
@@ -70,8 +69,14 @@ int xr_merkle_root(uint64_t size, xr_subtree_fn get, void *ctx, uint8_t ret[32],
 	return range_hash(0, size, get, ctx, ret, err);
 }
 
-static int path(uint64_t m, uint64_t a, uint64_t b, xr_subtree_fn get, void *ctx,
-		uint8_t out[][32], size_t *n, struct xr_err *err)
+static int path(uint64_t m,
+		uint64_t a,
+		uint64_t b,
+		xr_subtree_fn get,
+		void *ctx,
+		uint8_t out[][32],
+		size_t *n,
+		struct xr_err *err)
 {
 	if (b - a == 1)
 		return 0;
@@ -91,8 +96,13 @@ static int path(uint64_t m, uint64_t a, uint64_t b, xr_subtree_fn get, void *ctx
 	return rc;
 }
 
-int xr_merkle_inclusion_proof(uint64_t index, uint64_t size, xr_subtree_fn get, void *ctx,
-			      uint8_t ret[][32], size_t *ret_n, struct xr_err *err)
+int xr_merkle_inclusion_proof(uint64_t index,
+			      uint64_t size,
+			      xr_subtree_fn get,
+			      void *ctx,
+			      uint8_t ret[][32],
+			      size_t *ret_n,
+			      struct xr_err *err)
 {
 	if (index >= size)
 		return xr_err_set(err, XR_EINVAL, "leaf index %llu is outside a tree of size %llu",
@@ -104,8 +114,15 @@ int xr_merkle_inclusion_proof(uint64_t index, uint64_t size, xr_subtree_fn get, 
 	return rc;
 }
 
-static int subproof(uint64_t m, uint64_t a, uint64_t b, bool start, xr_subtree_fn get, void *ctx,
-		    uint8_t out[][32], size_t *n, struct xr_err *err)
+static int subproof(uint64_t m,
+		    uint64_t a,
+		    uint64_t b,
+		    bool start,
+		    xr_subtree_fn get,
+		    void *ctx,
+		    uint8_t out[][32],
+		    size_t *n,
+		    struct xr_err *err)
 {
 	uint64_t len = b - a;
 	int rc;
@@ -131,8 +148,13 @@ static int subproof(uint64_t m, uint64_t a, uint64_t b, bool start, xr_subtree_f
 	return rc;
 }
 
-int xr_merkle_consistency_proof(uint64_t m, uint64_t n, xr_subtree_fn get, void *ctx,
-				uint8_t ret[][32], size_t *ret_n, struct xr_err *err)
+int xr_merkle_consistency_proof(uint64_t m,
+				uint64_t n,
+				xr_subtree_fn get,
+				void *ctx,
+				uint8_t ret[][32],
+				size_t *ret_n,
+				struct xr_err *err)
 {
 	if (m == 0 || m > n)
 		return xr_err_set(err, XR_EINVAL,
@@ -149,8 +171,12 @@ int xr_merkle_consistency_proof(uint64_t m, uint64_t n, xr_subtree_fn get, void 
 	return rc;
 }
 
-int xr_merkle_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf[32],
-			       const uint8_t proof[][32], size_t n, const uint8_t root[32],
+int xr_merkle_verify_inclusion(uint64_t index,
+			       uint64_t size,
+			       const uint8_t leaf[32],
+			       const uint8_t proof[][32],
+			       size_t n,
+			       const uint8_t root[32],
 			       struct xr_err *err)
 {
 	if (index >= size)
@@ -161,9 +187,9 @@ int xr_merkle_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf
 	memcpy(r, leaf, 32);
 	for (size_t i = 0; i < n; i++) {
 		if (sn == 0)
-			return xr_err_set(err, XR_EVERIFY,
-					  "inclusion proof has %zu hashes, more than the tree needs",
-					  n);
+			return xr_err_set(
+			    err, XR_EVERIFY,
+			    "inclusion proof has %zu hashes, more than the tree needs", n);
 		if ((fn & 1) || fn == sn) {
 			xr_merkle_node_hash(proof[i], r, r);
 			if (!(fn & 1))
@@ -187,8 +213,12 @@ int xr_merkle_verify_inclusion(uint64_t index, uint64_t size, const uint8_t leaf
 	return 0;
 }
 
-int xr_merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root_m[32],
-				 const uint8_t root_n[32], const uint8_t proof[][32], size_t cnt,
+int xr_merkle_verify_consistency(uint64_t m,
+				 uint64_t n,
+				 const uint8_t root_m[32],
+				 const uint8_t root_n[32],
+				 const uint8_t proof[][32],
+				 size_t cnt,
 				 struct xr_err *err)
 {
 	if (m > n)
@@ -260,8 +290,10 @@ int xr_merkle_verify_consistency(uint64_t m, uint64_t n, const uint8_t root_m[32
 	return 0;
 }
 
-void xr_merkle_frontier_push(struct xr_merkle_frontier *f, const uint8_t leaf[32],
-			     xr_node_fn on_node, void *ctx)
+void xr_merkle_frontier_push(struct xr_merkle_frontier *f,
+			     const uint8_t leaf[32],
+			     xr_node_fn on_node,
+			     void *ctx)
 {
 	uint8_t h[32];
 	uint64_t idx = f->size;
@@ -303,8 +335,8 @@ void xr_merkle_frontier_root(const struct xr_merkle_frontier *f, uint8_t ret[32]
 	memcpy(ret, h, 32);
 }
 
-int xr_merkle_frontier_load(struct xr_merkle_frontier *f, uint64_t size, xr_subtree_fn get,
-			    void *ctx, struct xr_err *err)
+int xr_merkle_frontier_load(
+    struct xr_merkle_frontier *f, uint64_t size, xr_subtree_fn get, void *ctx, struct xr_err *err)
 {
 	memset(f, 0, sizeof(*f));
 	uint64_t start = 0;

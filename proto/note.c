@@ -481,9 +481,8 @@ int xr_note_open(const char *note,
 			seen[nseen++] = k;
 	}
 	if (nseen < threshold) {
-		rc = xr_err_set(err, XR_EVERIFY,
-				"signed by %zu of %zu committee keys, %zu needed", nseen,
-				nkeys, threshold);
+		rc = xr_err_set(err, XR_EVERIFY, "signed by %zu of %zu committee keys, %zu needed",
+				nseen, nkeys, threshold);
 		goto out;
 	}
 	*ret_text_len = text_len;

@@ -31,7 +31,9 @@ struct xr_signer {
 
 /* key id = SHA-256(name || "\n" || 0x01 || pub)[:4] */
 void xr_note_key_id(const char *name, const uint8_t pub[32], uint8_t ret[4]);
-int xr_signer_init(struct xr_signer *s, const char *name, const uint8_t seed[32],
+int xr_signer_init(struct xr_signer *s,
+		   const char *name,
+		   const uint8_t seed[32],
 		   struct xr_err *err);
 /* Verifier key text `<name>+<hex id>+<base64(0x01 || pub)>`; out holds XR_VKEY_MAX. */
 void xr_vkey_format(const struct xr_vkey *k, char out[XR_VKEY_MAX]);
@@ -39,21 +41,30 @@ void xr_vkey_format(const struct xr_vkey *k, char out[XR_VKEY_MAX]);
 int xr_vkey_parse(const char *s, size_t len, struct xr_vkey *ret, struct xr_err *err);
 /* Parses a file's text: one key per line, blank lines and '#' comments
  * skipped. *ret is malloc'd; caller frees. */
-int xr_vkeys_parse(const char *text, size_t len, struct xr_vkey **ret, size_t *ret_n,
-		   struct xr_err *err);
+int xr_vkeys_parse(
+    const char *text, size_t len, struct xr_vkey **ret, size_t *ret_n, struct xr_err *err);
 
 /* Appends `text` (which must end in '\n' and be a valid note text), the
  * blank line and one signature line per signer to out. */
-int xr_note_sign(const char *text, size_t len, const struct xr_signer *signers, size_t n,
-		 struct xr_buf *out, struct xr_err *err);
+int xr_note_sign(const char *text,
+		 size_t len,
+		 const struct xr_signer *signers,
+		 size_t n,
+		 struct xr_buf *out,
+		 struct xr_err *err);
 
 /* Opens a signed note: splits text from signatures, verifies every signature
  * by a known key (one that fails rejects the note), ignores unknown keys, and
  * requires at least `threshold` distinct known signers. Returns the length of
  * the text (including its final newline) and, when ret_signers is not NULL,
  * a bit per key in keys[] that signed (keys beyond 64 are not reported). */
-int xr_note_open(const char *note, size_t len, const struct xr_vkey *keys, size_t nkeys,
-		 size_t threshold, size_t *ret_text_len, uint64_t *ret_signers,
+int xr_note_open(const char *note,
+		 size_t len,
+		 const struct xr_vkey *keys,
+		 size_t nkeys,
+		 size_t threshold,
+		 size_t *ret_text_len,
+		 uint64_t *ret_signers,
 		 struct xr_err *err);
 
 /* A ledger block: tlog-checkpoint lines plus `block`, `time`, `prev`. */
@@ -69,7 +80,9 @@ struct xr_checkpoint {
 /* Formats the checkpoint text (unsigned) into out. */
 int xr_checkpoint_format(const struct xr_checkpoint *c, struct xr_buf *out, struct xr_err *err);
 /* Parses a checkpoint text (exactly the text, without the signature part). */
-int xr_checkpoint_parse(const char *text, size_t len, struct xr_checkpoint *ret,
+int xr_checkpoint_parse(const char *text,
+			size_t len,
+			struct xr_checkpoint *ret,
 			struct xr_err *err);
 /* Default committee threshold for n keys: floor(2n/3) + 1. */
 size_t xr_committee_threshold(size_t n);

@@ -39,7 +39,9 @@ const char *xr_record_type_name(uint8_t type);
 
 /* Appends the encoding to out. When seed is not NULL the record is signed by
  * it (sig_len 64); otherwise it carries no signature. */
-int xr_record_encode(const struct xr_record *r, const uint8_t *seed, struct xr_buf *out,
+int xr_record_encode(const struct xr_record *r,
+		     const uint8_t *seed,
+		     struct xr_buf *out,
 		     struct xr_err *err);
 
 /* Decodes exactly one record; ret->body borrows from p. */
@@ -47,14 +49,24 @@ int xr_record_decode(const uint8_t *p, size_t len, struct xr_record *ret, struct
 
 /* Verifies the author's signature over SHA-256 of the bytes before the
  * signature length (enc is the full encoding, as decoded into r). */
-int xr_record_verify_sig(const uint8_t *enc, size_t len, const struct xr_record *r,
-			 const uint8_t pub[32], struct xr_err *err);
+int xr_record_verify_sig(const uint8_t *enc,
+			 size_t len,
+			 const struct xr_record *r,
+			 const uint8_t pub[32],
+			 struct xr_err *err);
 
 /* ENVELOPE body: u32 length + envelope bytes, then SHA-256(evidence). */
-int xr_envelope_body_encode(const uint8_t *env, size_t env_len, const uint8_t evidence_digest[32],
-			    struct xr_buf *out, struct xr_err *err);
-int xr_envelope_body_decode(const uint8_t *body, size_t len, const uint8_t **ret_env,
-			    size_t *ret_env_len, const uint8_t **ret_digest, struct xr_err *err);
+int xr_envelope_body_encode(const uint8_t *env,
+			    size_t env_len,
+			    const uint8_t evidence_digest[32],
+			    struct xr_buf *out,
+			    struct xr_err *err);
+int xr_envelope_body_decode(const uint8_t *body,
+			    size_t len,
+			    const uint8_t **ret_env,
+			    size_t *ret_env_len,
+			    const uint8_t **ret_digest,
+			    struct xr_err *err);
 
 /* Member roles, a bit set. */
 enum xr_role {

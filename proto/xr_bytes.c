@@ -84,8 +84,8 @@ uint8_t *xr_buf_steal(struct xr_buf *b, size_t *ret_len)
 	return d;
 }
 
-int xr_read_bytes(struct xr_reader *r, size_t n, const uint8_t **v, const char *what,
-		  struct xr_err *err)
+int xr_read_bytes(
+    struct xr_reader *r, size_t n, const uint8_t **v, const char *what, struct xr_err *err)
 {
 	if (n > r->len - r->off)
 		return xr_err_set(err, XR_EINVAL,
@@ -155,8 +155,8 @@ static int hexval(char c)
 	return -1;
 }
 
-static int hex_body(const char *s, const char **ret_body, size_t *ret_n, size_t max,
-		    struct xr_err *err)
+static int
+hex_body(const char *s, const char **ret_body, size_t *ret_n, size_t max, struct xr_err *err)
 {
 	if (!s)
 		return xr_err_set(err, XR_EINVAL, "expected a hex string, got nothing");
@@ -170,8 +170,8 @@ static int hex_body(const char *s, const char **ret_body, size_t *ret_n, size_t 
 				  sl / 2, max);
 	for (size_t i = 0; i < sl; i++)
 		if (hexval(s[i]) < 0)
-			return xr_err_set(err, XR_EINVAL,
-					  "invalid hex digit '%c' at position %zu", s[i], i);
+			return xr_err_set(err, XR_EINVAL, "invalid hex digit '%c' at position %zu",
+					  s[i], i);
 	*ret_body = s;
 	*ret_n = sl / 2;
 	return 0;
@@ -183,8 +183,7 @@ static void hex_fill(const char *s, size_t n, uint8_t *out)
 		out[i] = (uint8_t)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
 }
 
-int xr_hex_decode_new(const char *s, size_t max, uint8_t **ret, size_t *ret_len,
-		      struct xr_err *err)
+int xr_hex_decode_new(const char *s, size_t max, uint8_t **ret, size_t *ret_len, struct xr_err *err)
 {
 	const char *body;
 	size_t n;
@@ -247,8 +246,8 @@ static int b64val(char c)
 	return q ? (int)(q - b64d) : -1;
 }
 
-int xr_b64_decode(const char *s, size_t slen, uint8_t *out, size_t outcap, size_t *ret_len,
-		  struct xr_err *err)
+int xr_b64_decode(
+    const char *s, size_t slen, uint8_t *out, size_t outcap, size_t *ret_len, struct xr_err *err)
 {
 	if (slen % 4)
 		return xr_err_set(err, XR_EINVAL, "base64 length %zu is not a multiple of 4", slen);
@@ -259,8 +258,8 @@ int xr_b64_decode(const char *s, size_t slen, uint8_t *out, size_t outcap, size_
 		pad++;
 	size_t n = slen / 4 * 3 - pad;
 	if (n > outcap)
-		return xr_err_set(err, XR_EINVAL, "base64 decodes to %zu bytes, at most %zu allowed",
-				  n, outcap);
+		return xr_err_set(err, XR_EINVAL,
+				  "base64 decodes to %zu bytes, at most %zu allowed", n, outcap);
 	size_t o = 0;
 	for (size_t i = 0; i < slen; i += 4) {
 		int v[4];
@@ -325,8 +324,8 @@ int xr_ed25519_keygen(uint8_t ret_seed[32], uint8_t ret_pub[32], struct xr_err *
 	return rc;
 }
 
-int xr_ed25519_sign(const uint8_t seed[32], const void *msg, size_t n, uint8_t ret_sig[64],
-		    struct xr_err *err)
+int xr_ed25519_sign(
+    const uint8_t seed[32], const void *msg, size_t n, uint8_t ret_sig[64], struct xr_err *err)
 {
 	EVP_PKEY *k = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed, 32);
 	EVP_MD_CTX *c = EVP_MD_CTX_new();

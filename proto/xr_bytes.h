@@ -44,8 +44,8 @@ int xr_read_u8(struct xr_reader *r, uint8_t *v, const char *what, struct xr_err 
 int xr_read_u32(struct xr_reader *r, uint32_t *v, const char *what, struct xr_err *err);
 int xr_read_u64(struct xr_reader *r, uint64_t *v, const char *what, struct xr_err *err);
 /* Borrows n bytes from the input without copying. */
-int xr_read_bytes(struct xr_reader *r, size_t n, const uint8_t **v, const char *what,
-		  struct xr_err *err);
+int xr_read_bytes(
+    struct xr_reader *r, size_t n, const uint8_t **v, const char *what, struct xr_err *err);
 
 static inline void xr_put_be32(uint8_t *p, uint32_t v)
 {
@@ -75,8 +75,8 @@ char *xr_hex0x_new(const uint8_t *p, size_t n);
 /* Decodes hex with an optional 0x prefix (either case of digits) into a new
  * buffer the caller frees. Rejects odd length, bad digits and more than max
  * bytes. */
-int xr_hex_decode_new(const char *s, size_t max, uint8_t **ret, size_t *ret_len,
-		      struct xr_err *err);
+int xr_hex_decode_new(
+    const char *s, size_t max, uint8_t **ret, size_t *ret_len, struct xr_err *err);
 /* Decodes exactly n bytes of 0x-prefixed (or bare) hex into out. */
 int xr_hex_decode_exact(const char *s, uint8_t *out, size_t n, struct xr_err *err);
 
@@ -89,8 +89,8 @@ static inline size_t xr_b64_len(size_t n)
 void xr_b64_encode(const uint8_t *p, size_t n, char *out);
 /* Strict decoding of canonical padded base64 of exactly slen characters into
  * out (capacity outcap); rejects non-canonical trailing bits. */
-int xr_b64_decode(const char *s, size_t slen, uint8_t *out, size_t outcap, size_t *ret_len,
-		  struct xr_err *err);
+int xr_b64_decode(
+    const char *s, size_t slen, uint8_t *out, size_t outcap, size_t *ret_len, struct xr_err *err);
 
 void xr_sha256(const void *p, size_t n, uint8_t out[32]);
 /* SHA-256 over two pieces, without copying them together. */
@@ -99,8 +99,8 @@ void xr_sha256_2(const void *a, size_t an, const void *b, size_t bn, uint8_t out
 /* Ed25519: 32-byte seed (private), 32-byte public key, 64-byte signature. */
 int xr_ed25519_keygen(uint8_t ret_seed[32], uint8_t ret_pub[32], struct xr_err *err);
 int xr_ed25519_public(const uint8_t seed[32], uint8_t ret_pub[32], struct xr_err *err);
-int xr_ed25519_sign(const uint8_t seed[32], const void *msg, size_t n, uint8_t ret_sig[64],
-		    struct xr_err *err);
+int xr_ed25519_sign(
+    const uint8_t seed[32], const void *msg, size_t n, uint8_t ret_sig[64], struct xr_err *err);
 /* Returns true only for a valid signature. */
 bool xr_ed25519_verify(const uint8_t pub[32], const void *msg, size_t n, const uint8_t sig[64]);
 

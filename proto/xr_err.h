@@ -6,13 +6,13 @@
 
 enum {
 	XR_OK = 0,
-	XR_EINVAL = -1,   /* malformed or out-of-range input */
+	XR_EINVAL = -1,	   /* malformed or out-of-range input */
 	XR_ENOTFOUND = -2, /* the thing asked for does not exist */
-	XR_EIO = -3,      /* storage or OS failure */
-	XR_ENOMEM = -4,   /* allocation failed */
-	XR_EVERIFY = -5,  /* a signature, hash or proof did not verify */
-	XR_ESTATE = -6,   /* operation not valid in the current state */
-	XR_EEXIST = -7,   /* refusing to overwrite */
+	XR_EIO = -3,	   /* storage or OS failure */
+	XR_ENOMEM = -4,	   /* allocation failed */
+	XR_EVERIFY = -5,   /* a signature, hash or proof did not verify */
+	XR_ESTATE = -6,	   /* operation not valid in the current state */
+	XR_EEXIST = -7,	   /* refusing to overwrite */
 };
 
 struct xr_err {
@@ -23,7 +23,7 @@ struct xr_err {
 /* Sets err (if not NULL and not already set: the first message wins) and
  * returns code, so a failure path is one line. */
 int xr_err_set(struct xr_err *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Prefixes the message already in err with "<prefix>: ". */
 void xr_err_prefix(struct xr_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

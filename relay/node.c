@@ -75,8 +75,8 @@ int xr_key_load(const char *path, uint8_t ret_seed[32], struct xr_err *err)
 	xr_buf_init(&b, 256);
 	if ((rc = xr_read_file(path, 200, &b, err)) < 0)
 		goto out;
-	while (b.len && (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' ||
-			 b.data[b.len - 1] == ' '))
+	while (b.len &&
+	       (b.data[b.len - 1] == '\n' || b.data[b.len - 1] == '\r' || b.data[b.len - 1] == ' '))
 		b.len--;
 	xr_buf_u8(&b, 0);
 	if ((rc = xr_hex_decode_exact((const char *)b.data, ret_seed, 32, err)) < 0)
@@ -91,8 +91,7 @@ out:
 int xr_u64_parse(const char *s, uint64_t *ret, struct xr_err *err)
 {
 	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
-		return xr_err_set(err, XR_EINVAL, "'%s' is not a non-negative integer",
-				  s ? s : "");
+		return xr_err_set(err, XR_EINVAL, "'%s' is not a non-negative integer", s ? s : "");
 	errno = 0;
 	char *end;
 	unsigned long long v = strtoull(s, &end, 10);
@@ -115,7 +114,11 @@ int xr_vkeys_load(const char *path, struct xr_vkey **ret, size_t *ret_n, struct 
 	return rc;
 }
 
-int xr_node_path(const struct xr_node *n, const char *key, const char *dflt, char *out, size_t cap,
+int xr_node_path(const struct xr_node *n,
+		 const char *key,
+		 const char *dflt,
+		 char *out,
+		 size_t cap,
 		 struct xr_err *err)
 {
 	const char *v = json_string_value(json_object_get(n->config, key));
@@ -165,10 +168,10 @@ int xr_node_open(struct xr_node *n, const char *dir, bool writer, struct xr_err 
 
 	json_t *cp = json_object_get(n->config, "checkpoint");
 	struct xr_ledger_opts o = {
-		.read_only = !writer,
-		.origin = n->origin,
-		.checkpoint_every = (uint64_t)json_integer_value(json_object_get(cp, "every")),
-		.checkpoint_ms = (uint64_t)json_integer_value(json_object_get(cp, "interval_ms")),
+	    .read_only = !writer,
+	    .origin = n->origin,
+	    .checkpoint_every = (uint64_t)json_integer_value(json_object_get(cp, "every")),
+	    .checkpoint_ms = (uint64_t)json_integer_value(json_object_get(cp, "interval_ms")),
 	};
 	if (writer) {
 		uint8_t seed[32];
@@ -200,4 +203,3 @@ void xr_node_close(struct xr_node *n)
 	free(n->keys);
 	memset(n, 0, sizeof(*n));
 }
-

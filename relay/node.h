@@ -39,7 +39,11 @@ struct xr_node {
 int xr_node_open(struct xr_node *n, const char *dir, bool writer, struct xr_err *err);
 void xr_node_close(struct xr_node *n);
 /* path of a file named in the config (relative to the config's folder). */
-int xr_node_path(const struct xr_node *n, const char *key, const char *dflt, char *out, size_t cap,
+int xr_node_path(const struct xr_node *n,
+		 const char *key,
+		 const char *dflt,
+		 char *out,
+		 size_t cap,
 		 struct xr_err *err);
 /* Loads a verifier-key file (committee.vkeys). */
 int xr_vkeys_load(const char *path, struct xr_vkey **ret, size_t *ret_n, struct xr_err *err);

@@ -9,17 +9,21 @@
 
 /* Fixtures also run in the crash test's child, outside any Check test, where
  * ck_assert cannot report: a broken fixture aborts with the message. */
-#define FX_OK(expr)                                                                             \
-	do {                                                                                    \
-		if ((expr) != 0) {                                                              \
-			fprintf(stderr, "%s:%d: fixture failed: %s: %s\n", __FILE__, __LINE__, #expr, \
-				err.msg);                                                       \
-			abort();                                                                \
-		}                                                                               \
+#define FX_OK(expr)                                                                                \
+	do {                                                                                       \
+		if ((expr) != 0) {                                                                 \
+			fprintf(stderr, "%s:%d: fixture failed: %s: %s\n", __FILE__, __LINE__,     \
+				#expr, err.msg);                                                   \
+			abort();                                                                   \
+		}                                                                                  \
 	} while (0)
 
-void fx_envelope_record(struct xr_buf *out, const char *author, const uint8_t *seed,
-			    uint64_t seq, const uint8_t *evidence, size_t evlen)
+void fx_envelope_record(struct xr_buf *out,
+			const char *author,
+			const uint8_t *seed,
+			uint64_t seq,
+			const uint8_t *evidence,
+			size_t evlen)
 {
 	struct xr_envelope e = {.kind = XR_ENV_TRANSFER,
 				.src_chain = "eip155:31337",
@@ -44,16 +48,23 @@ void fx_envelope_record(struct xr_buf *out, const char *author, const uint8_t *s
 	struct xr_buf body;
 	xr_buf_init(&body, 4096);
 	FX_OK(xr_envelope_body_encode(enc, len, dig, &body, &err));
-	struct xr_record r = {.type = XR_REC_ENVELOPE, .time_ms = 1763800000000ull + seq,
-			      .body = body.data, .body_len = (uint32_t)body.len};
+	struct xr_record r = {.type = XR_REC_ENVELOPE,
+			      .time_ms = 1763800000000ull + seq,
+			      .body = body.data,
+			      .body_len = (uint32_t)body.len};
 	memcpy(r.author, author, strlen(author) + 1);
 	xr_buf_reset(out);
 	FX_OK(xr_record_encode(&r, seed, out, &err));
 	xr_buf_fini(&body);
 }
 
-void fx_member_record(struct xr_buf *out, const char *author, const uint8_t *seed,
-			  uint8_t op, const char *name, uint8_t roles, const uint8_t pub[32])
+void fx_member_record(struct xr_buf *out,
+		      const char *author,
+		      const uint8_t *seed,
+		      uint8_t op,
+		      const char *name,
+		      uint8_t roles,
+		      const uint8_t pub[32])
 {
 	struct xr_err err = {0};
 	struct xr_member m = {.op = op, .roles = roles};
@@ -62,11 +73,10 @@ void fx_member_record(struct xr_buf *out, const char *author, const uint8_t *see
 	memcpy(m.pub, pub, 32);
 	xr_buf_init(&body, 1024);
 	FX_OK(xr_member_encode(&m, &body, &err));
-	struct xr_record r = {.type = XR_REC_MEMBER, .time_ms = 1, .body = body.data,
-			      .body_len = (uint32_t)body.len};
+	struct xr_record r = {
+	    .type = XR_REC_MEMBER, .time_ms = 1, .body = body.data, .body_len = (uint32_t)body.len};
 	memcpy(r.author, author, strlen(author) + 1);
 	xr_buf_reset(out);
 	FX_OK(xr_record_encode(&r, seed, out, &err));
 	xr_buf_fini(&body);
 }
-

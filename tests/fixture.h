@@ -11,10 +11,19 @@
 
 /* An ENVELOPE record by `author` (signed when seed is not NULL) whose
  * envelope is unique per seq; the record's digest covers `evidence`. */
-void fx_envelope_record(struct xr_buf *out, const char *author, const uint8_t *seed, uint64_t seq,
-			const uint8_t *evidence, size_t evlen);
+void fx_envelope_record(struct xr_buf *out,
+			const char *author,
+			const uint8_t *seed,
+			uint64_t seq,
+			const uint8_t *evidence,
+			size_t evlen);
 /* A MEMBER record by `author`, signed with seed. */
-void fx_member_record(struct xr_buf *out, const char *author, const uint8_t *seed, uint8_t op,
-		      const char *name, uint8_t roles, const uint8_t pub[32]);
+void fx_member_record(struct xr_buf *out,
+		      const char *author,
+		      const uint8_t *seed,
+		      uint8_t op,
+		      const char *name,
+		      uint8_t roles,
+		      const uint8_t pub[32]);
 
 #endif

@@ -181,22 +181,22 @@ START_TEST(hostile_bundles)
 		json_t *value; /* NULL: delete the key */
 		const char *expect;
 	} cases[] = {
-		{"version", json_integer(2), "version"},
-		{"index", json_integer(-1), "negative"},
-		{"index", json_integer(8), "root"},
-		{"index", json_string("9"), "wrong type"},
-		{"tree_size", json_integer(1), "size"},
-		{"record", json_string("0x"), "record"},
-		{"record", json_string("0xzz"), "hex"},
-		{"inclusion", json_array(), "fewer"},
-		{"inclusion", json_pack("[s]", "0x00"), "inclusion hash"},
-		{"checkpoint", json_string(""), "checkpoint"},
-		{"checkpoint", json_string("x\n\n\xe2\x80\x94 node1 AAAA\n"), "checkpoint"},
-		{"envelope", NULL, "envelope"},
-		{"evidence", json_pack("{s:s}", "framework", "evm"), "framework"},
-		{"evidence", json_pack("{s:s, s:i}", "framework", "none", "x", 1), "none"},
-		{"author", json_pack("{s:i}", "index", 0), "author"},
-		{"extra", json_true(), "unknown key"},
+	    {"version", json_integer(2), "version"},
+	    {"index", json_integer(-1), "negative"},
+	    {"index", json_integer(8), "root"},
+	    {"index", json_string("9"), "wrong type"},
+	    {"tree_size", json_integer(1), "size"},
+	    {"record", json_string("0x"), "record"},
+	    {"record", json_string("0xzz"), "hex"},
+	    {"inclusion", json_array(), "fewer"},
+	    {"inclusion", json_pack("[s]", "0x00"), "inclusion hash"},
+	    {"checkpoint", json_string(""), "checkpoint"},
+	    {"checkpoint", json_string("x\n\n\xe2\x80\x94 node1 AAAA\n"), "checkpoint"},
+	    {"envelope", NULL, "envelope"},
+	    {"evidence", json_pack("{s:s}", "framework", "evm"), "framework"},
+	    {"evidence", json_pack("{s:s, s:i}", "framework", "none", "x", 1), "none"},
+	    {"author", json_pack("{s:i}", "index", 0), "author"},
+	    {"extra", json_true(), "unknown key"},
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		json_t *b = json_deep_copy(good);

@@ -55,15 +55,15 @@ static struct xr_ledger *open_ledger(bool create, bool ro, uint64_t every)
 	struct xr_err err = {0};
 	struct xr_ledger *l = NULL;
 	struct xr_ledger_opts o = {
-		.path = db_path(),
-		.create = create,
-		.read_only = ro,
-		.origin = "test/xrelay",
-		.signers = ro ? NULL : &node,
-		.nsigners = ro ? 0 : 1,
-		.checkpoint_every = every,
-		.checkpoint_ms = 1000000,
-		.no_sync = true,
+	    .path = db_path(),
+	    .create = create,
+	    .read_only = ro,
+	    .origin = "test/xrelay",
+	    .signers = ro ? NULL : &node,
+	    .nsigners = ro ? 0 : 1,
+	    .checkpoint_every = every,
+	    .checkpoint_ms = 1000000,
+	    .no_sync = true,
 	};
 	int rc = xr_ledger_open(&o, &l, &err);
 	ck_assert_msg(rc == 0, "open: %s", err.msg);
@@ -84,9 +84,11 @@ static void genesis(struct xr_ledger *l)
 	struct xr_buf rec;
 	struct xr_err err = {0};
 	xr_buf_init(&rec, 1 << 20);
-	fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_ENROL, "admin", XR_ROLE_ALL, admin_pub);
+	fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_ENROL, "admin", XR_ROLE_ALL,
+			 admin_pub);
 	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
-	fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_ENROL, "dapp1", XR_ROLE_DAPP, dapp_pub);
+	fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_ENROL, "dapp1", XR_ROLE_DAPP,
+			 dapp_pub);
 	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
 	append_ok(l, b);
 	xr_buf_fini(&rec);
@@ -162,11 +164,10 @@ static void check_proofs(struct xr_ledger *l)
 			uint8_t h[XR_MERKLE_MAX_PROOF][32];
 			size_t n;
 			ck_assert_int_eq(
-				xr_ledger_consistency(l, cps[a].size, cps[b].size, h, &n, &err), 0);
-			ck_assert_msg(xr_merkle_verify_consistency(cps[a].size, cps[b].size,
-								   cps[a].root, cps[b].root,
-								   (const uint8_t(*)[32])h, n,
-								   &err) == 0,
+			    xr_ledger_consistency(l, cps[a].size, cps[b].size, h, &n, &err), 0);
+			ck_assert_msg(xr_merkle_verify_consistency(
+					  cps[a].size, cps[b].size, cps[a].root, cps[b].root,
+					  (const uint8_t(*)[32])h, n, &err) == 0,
 				      "%s", err.msg);
 		}
 	}
@@ -249,14 +250,14 @@ START_TEST(refusals_leave_no_trace)
 	struct {
 		const char *name, *expect;
 	} cases[] = {
-		{"unsigned by a non-committee author", "not a committee member"},
-		{"signed by a stranger", "not an enrolled member"},
-		{"signed with the wrong key", "signature"},
-		{"evidence that does not match", "evidence"},
-		{"duplicate within the batch", "twice in the batch"},
-		{"duplicate of a stored envelope", "already on the ledger"},
-		{"membership change by a dapp", "not an admin"},
-		{"garbage bytes", "record"},
+	    {"unsigned by a non-committee author", "not a committee member"},
+	    {"signed by a stranger", "not an enrolled member"},
+	    {"signed with the wrong key", "signature"},
+	    {"evidence that does not match", "evidence"},
+	    {"duplicate within the batch", "twice in the batch"},
+	    {"duplicate of a stored envelope", "already on the ledger"},
+	    {"membership change by a dapp", "not an admin"},
+	    {"garbage bytes", "record"},
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		xr_ledger_batch_clear(b);
@@ -264,15 +265,27 @@ START_TEST(refusals_leave_no_trace)
 		/* A good record first: the whole batch must be refused with it. */
 		ck_assert_int_eq(xr_ledger_batch_add(b, ok.data, ok.len, NULL, 0, &err), 0);
 		switch (c) {
-		case 0: fx_envelope_record(&rec, "dapp1", NULL, 600, NULL, 0); break;
-		case 1: fx_envelope_record(&rec, "mallory", dapp_seed, 600, NULL, 0); break;
-		case 2: fx_envelope_record(&rec, "dapp1", admin_seed, 600, NULL, 0); break;
-		case 3: fx_envelope_record(&rec, "node1", NULL, 600, (const uint8_t *)"abc", 3); break;
-		case 4: fx_envelope_record(&rec, "node1", NULL, 500, NULL, 0); break;
-		case 5: fx_envelope_record(&rec, "node1", NULL, 3, NULL, 0); break;
+		case 0:
+			fx_envelope_record(&rec, "dapp1", NULL, 600, NULL, 0);
+			break;
+		case 1:
+			fx_envelope_record(&rec, "mallory", dapp_seed, 600, NULL, 0);
+			break;
+		case 2:
+			fx_envelope_record(&rec, "dapp1", admin_seed, 600, NULL, 0);
+			break;
+		case 3:
+			fx_envelope_record(&rec, "node1", NULL, 600, (const uint8_t *)"abc", 3);
+			break;
+		case 4:
+			fx_envelope_record(&rec, "node1", NULL, 500, NULL, 0);
+			break;
+		case 5:
+			fx_envelope_record(&rec, "node1", NULL, 3, NULL, 0);
+			break;
 		case 6:
-			fx_member_record(&rec, "dapp1", dapp_seed, XR_MEMBER_ENROL, "eve", XR_ROLE_ALL,
-				      dapp_pub);
+			fx_member_record(&rec, "dapp1", dapp_seed, XR_MEMBER_ENROL, "eve",
+					 XR_ROLE_ALL, dapp_pub);
 			break;
 		case 7:
 			xr_buf_reset(&rec);
@@ -280,7 +293,8 @@ START_TEST(refusals_leave_no_trace)
 			break;
 		}
 		const uint8_t *ev = c == 3 ? (const uint8_t *)"abd" : NULL;
-		ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, ev, ev ? 3 : 0, &err), 0);
+		ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, ev, ev ? 3 : 0, &err),
+				 0);
 		int rc = xr_ledger_append(l, b, NULL, &err);
 		ck_assert_msg(rc < 0, "case '%s' was accepted", cases[c].name);
 		ck_assert_msg(strstr(err.msg, cases[c].expect), "case '%s': message '%s'",
@@ -294,7 +308,8 @@ START_TEST(refusals_leave_no_trace)
 	fx_envelope_record(&rec, "dapp1", dapp_seed, 700, NULL, 0);
 	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
 	append_ok(l, b);
-	fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_REVOKE, "dapp1", XR_ROLE_DAPP, dapp_pub);
+	fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_REVOKE, "dapp1", XR_ROLE_DAPP,
+			 dapp_pub);
 	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
 	append_ok(l, b);
 	fx_envelope_record(&rec, "dapp1", dapp_seed, 701, NULL, 0);
@@ -322,9 +337,8 @@ START_TEST(evidence_and_cursors)
 	xr_buf_init(&rec, 1 << 20);
 	xr_buf_init(&got, 1 << 20);
 	fx_envelope_record(&rec, "node1", NULL, 1, (const uint8_t *)"evidence!", 9);
-	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, (const uint8_t *)"evidence!", 9,
-					     &err),
-			 0);
+	ck_assert_int_eq(
+	    xr_ledger_batch_add(b, rec.data, rec.len, (const uint8_t *)"evidence!", 9, &err), 0);
 	ck_assert_int_eq(xr_ledger_batch_cursor(b, "eip155:31337", "\x00\x07", 2, &err), 0);
 	append_ok(l, b);
 	ck_assert_int_eq(xr_ledger_evidence(l, 0, &got, &err), 0);
@@ -343,7 +357,8 @@ START_TEST(evidence_and_cursors)
 	uint8_t id[32];
 	uint64_t idx;
 	ck_assert_int_eq(xr_record_decode(rec.data, rec.len, &r, &err), 0);
-	ck_assert_int_eq(xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig, &err), 0);
+	ck_assert_int_eq(xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig, &err),
+			 0);
 	xr_envelope_id(env, env_len, id);
 	ck_assert_int_eq(xr_ledger_find_envelope(l, id, &idx, &err), 0);
 	ck_assert_uint_eq(idx, 0);
@@ -382,7 +397,7 @@ END_TEST
 /* Overwrites one stored value behind the ledger's back. */
 static void tamper(const char *cf, const void *k, size_t kl, const void *v, size_t vl)
 {
-	const char *names[] = {"default", "records",	  "tiles",   "blocks",
+	const char *names[] = {"default",  "records",	   "tiles",   "blocks",
 			       "evidence", "idx_envelope", "cursors", "members"};
 	rocksdb_options_t *o = rocksdb_options_create();
 	const rocksdb_options_t *cfo[8];
@@ -411,10 +426,10 @@ START_TEST(audit_finds_tampering)
 	struct {
 		const char *cf, *expect;
 	} cases[] = {
-		{"records", "record 40"},
-		{"tiles", "merkle node"},
-		{"blocks", "block 1"},
-		{"evidence", "evidence"},
+	    {"records", "record 40"},
+	    {"tiles", "merkle node"},
+	    {"blocks", "block 1"},
+	    {"evidence", "evidence"},
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
 		dbn = (int)c + 100;
@@ -526,8 +541,8 @@ START_TEST(kill_mid_append)
 			char fd_s[16];
 			close(fds[0]);
 			snprintf(fd_s, sizeof(fd_s), "%d", fds[1]);
-			execl("/proc/self/exe", "test_ledger", "--append-child", db_path(), seed_hex,
-			      fd_s, (char *)NULL);
+			execl("/proc/self/exe", "test_ledger", "--append-child", db_path(),
+			      seed_hex, fd_s, (char *)NULL);
 			_exit(127);
 		}
 		close(fds[1]);

@@ -12,8 +12,9 @@ static const char usage[] = "xrelay envelope encode|decode|id < INPUT";
 static int read_input(struct xr_buf *in, struct xr_err *err)
 {
 	int rc = xr_read_file("-", 4 * XR_ENV_MAX_LEN, in, err);
-	while (rc == 0 && in->len && (in->data[in->len - 1] == '\n' || in->data[in->len - 1] == '\r' ||
-				      in->data[in->len - 1] == ' '))
+	while (rc == 0 && in->len &&
+	       (in->data[in->len - 1] == '\n' || in->data[in->len - 1] == '\r' ||
+		in->data[in->len - 1] == ' '))
 		in->len--;
 	xr_buf_u8(in, 0);
 	in->len--;
@@ -43,10 +44,11 @@ int cmd_envelope(int argc, char **argv)
 
 	if (argc != 2 || strcmp(argv[1], "--help") == 0) {
 		FILE *o = argc == 2 ? stdout : stderr;
-		fprintf(o, "usage: %s\n\n"
-			   "  encode  JSON view on stdin -> canonical hex on stdout\n"
-			   "  decode  hex on stdin -> JSON view on stdout\n"
-			   "  id      JSON view or hex on stdin -> envelope id (0x-hex)\n",
+		fprintf(o,
+			"usage: %s\n\n"
+			"  encode  JSON view on stdin -> canonical hex on stdout\n"
+			"  decode  hex on stdin -> JSON view on stdout\n"
+			"  id      JSON view or hex on stdin -> envelope id (0x-hex)\n",
 			usage);
 		return argc == 2 ? 0 : 2;
 	}

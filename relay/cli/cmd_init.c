@@ -32,8 +32,13 @@ static uint64_t now_ms(void)
 
 /* Appends a MEMBER enrolment of (name, roles, pub), authored and signed by
  * the admin, to the batch. */
-static int enrol(struct xr_ledger_batch *b, const char *admin, const uint8_t admin_seed[32],
-		 const char *name, uint8_t roles, const uint8_t pub[32], struct xr_err *err)
+static int enrol(struct xr_ledger_batch *b,
+		 const char *admin,
+		 const uint8_t admin_seed[32],
+		 const char *name,
+		 uint8_t roles,
+		 const uint8_t pub[32],
+		 struct xr_err *err)
 {
 	struct xr_member m = {.op = XR_MEMBER_ENROL, .roles = roles};
 	struct xr_buf body, rec;
@@ -59,9 +64,9 @@ static int enrol(struct xr_ledger_batch *b, const char *admin, const uint8_t adm
 int cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"dir", required_argument, NULL, 'd'},	   {"network", required_argument, NULL, 'n'},
-		{"name", required_argument, NULL, 'N'},	   {"admin", required_argument, NULL, 'a'},
-		{"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
+	    {"dir", required_argument, NULL, 'd'},  {"network", required_argument, NULL, 'n'},
+	    {"name", required_argument, NULL, 'N'}, {"admin", required_argument, NULL, 'a'},
+	    {"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *network = "bsn-local", *name = "node1", *admin = "admin";
 	struct xr_err err = {0};
@@ -70,18 +75,29 @@ int cmd_init(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'n': network = optarg; break;
-		case 'N': name = optarg; break;
-		case 'a': admin = optarg; break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'n':
+			network = optarg;
+			break;
+		case 'N':
+			name = optarg;
+			break;
+		case 'a':
+			admin = optarg;
+			break;
 		case 'h':
-			printf("usage: %s\n\nCreates DIR with the node's Ed25519 key (node.key, 0600), "
-			       "an admin member key\n(admin.key, 0600), relay.json, committee.vkeys "
-			       "and a ledger whose genesis\nblock enrols the admin and the node. "
-			       "Refuses to overwrite anything.\n",
-			       usage);
+			printf(
+			    "usage: %s\n\nCreates DIR with the node's Ed25519 key (node.key, "
+			    "0600), "
+			    "an admin member key\n(admin.key, 0600), relay.json, committee.vkeys "
+			    "and a ledger whose genesis\nblock enrols the admin and the node. "
+			    "Refuses to overwrite anything.\n",
+			    usage);
 			return 0;
-		default: return xr_cli_usage(usage, "unknown option");
+		default:
+			return xr_cli_usage(usage, "unknown option");
 		}
 	}
 	if (!dir || optind != argc)
@@ -118,10 +134,10 @@ int cmd_init(int argc, char **argv)
 	if ((rc = xr_write_new_file(path, vkey, vl, 0644, &err)) < 0)
 		goto out;
 
-	json_t *cfg = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:i, s:i}}", "network", network,
-				"name", name, "admin", admin, "node_key", "node.key", "committee",
-				"committee.vkeys", "ledger", "ledger", "checkpoint", "every", 1000,
-				"interval_ms", 1000);
+	json_t *cfg =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:i, s:i}}", "network", network, "name",
+		      name, "admin", admin, "node_key", "node.key", "committee", "committee.vkeys",
+		      "ledger", "ledger", "checkpoint", "every", 1000, "interval_ms", 1000);
 	char *txt = cfg ? json_dumps(cfg, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(cfg);
 	if (!txt) {
@@ -137,11 +153,8 @@ int cmd_init(int argc, char **argv)
 	char origin[XR_ORIGIN_MAX + 1];
 	snprintf(origin, sizeof(origin), "%s/xrelay", network);
 	snprintf(path, sizeof(path), "%s/ledger", dir);
-	struct xr_ledger_opts o = {.path = path,
-				   .create = true,
-				   .origin = origin,
-				   .signers = &signer,
-				   .nsigners = 1};
+	struct xr_ledger_opts o = {
+	    .path = path, .create = true, .origin = origin, .signers = &signer, .nsigners = 1};
 	if ((rc = xr_ledger_open(&o, &l, &err)) < 0)
 		goto out;
 	b = xr_ledger_batch_new();
@@ -151,7 +164,8 @@ int cmd_init(int argc, char **argv)
 	}
 	if ((rc = enrol(b, admin, admin_seed, admin, XR_ROLE_ALL, admin_pub, &err)) < 0 ||
 	    (rc = enrol(b, admin, admin_seed, name, XR_ROLE_RELAYER, node_pub, &err)) < 0 ||
-	    (rc = xr_ledger_append(l, b, NULL, &err)) < 0 || (rc = xr_ledger_checkpoint(l, &err)) < 0)
+	    (rc = xr_ledger_append(l, b, NULL, &err)) < 0 ||
+	    (rc = xr_ledger_checkpoint(l, &err)) < 0)
 		goto out;
 	printf("initialised node '%s' of network '%s' in %s\n", name, network, dir);
 	printf("committee key: %.*s", (int)vl, vkey);

@@ -16,32 +16,56 @@ struct ledger_args {
 };
 
 static const char usage[] =
-	"xrelay ledger show|append|checkpoint|cut|consistency|audit --dir DIR [options]";
+    "xrelay ledger show|append|checkpoint|cut|consistency|audit --dir DIR [options]";
 
 static int parse(int argc, char **argv, struct ledger_args *a, const char *help)
 {
 	static const struct option opts[] = {
-		{"dir", required_argument, NULL, 'd'},	  {"file", required_argument, NULL, 'f'},
-		{"from", required_argument, NULL, 'F'},	  {"to", required_argument, NULL, 'T'},
-		{"block", required_argument, NULL, 'b'},  {"keys", required_argument, NULL, 'k'},
-		{"threshold", required_argument, NULL, 't'}, {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},	  {NULL, 0, NULL, 0},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"file", required_argument, NULL, 'f'},
+	    {"from", required_argument, NULL, 'F'},
+	    {"to", required_argument, NULL, 'T'},
+	    {"block", required_argument, NULL, 'b'},
+	    {"keys", required_argument, NULL, 'k'},
+	    {"threshold", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	memset(a, 0, sizeof(*a));
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': a->dir = optarg; break;
-		case 'f': a->file = optarg; break;
-		case 'F': a->from = optarg; break;
-		case 'T': a->to = optarg; break;
-		case 'b': a->block = optarg; break;
-		case 'k': a->keys = optarg; break;
-		case 't': a->thr = optarg; break;
-		case 'j': a->json = true; break;
-		case 'h': printf("%s", help); return 0;
-		default: return xr_cli_usage(usage, "unknown option");
+		case 'd':
+			a->dir = optarg;
+			break;
+		case 'f':
+			a->file = optarg;
+			break;
+		case 'F':
+			a->from = optarg;
+			break;
+		case 'T':
+			a->to = optarg;
+			break;
+		case 'b':
+			a->block = optarg;
+			break;
+		case 'k':
+			a->keys = optarg;
+			break;
+		case 't':
+			a->thr = optarg;
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 'h':
+			printf("%s", help);
+			return 0;
+		default:
+			return xr_cli_usage(usage, "unknown option");
 		}
 	}
 	if (optind != argc)
@@ -86,8 +110,8 @@ static int do_show(int argc, char **argv)
 			xr_json_print(o, true);
 			json_decref(o);
 		} else {
-			printf("origin     %s\nsize       %llu records\nblocks     %llu\n", n.origin,
-			       (unsigned long long)xr_ledger_size(n.ledger),
+			printf("origin     %s\nsize       %llu records\nblocks     %llu\n",
+			       n.origin, (unsigned long long)xr_ledger_size(n.ledger),
 			       (unsigned long long)blocks);
 			if (blocks)
 				printf("checkpoint\n%s", (const char *)note.data);
@@ -200,7 +224,8 @@ static int do_append(int argc, char **argv)
 		if (!j) {
 			if (strspn(line, " \t\r\n") == (size_t)ll)
 				continue;
-			rc = xr_err_set(&err, XR_EINVAL, "line %zu is not JSON: %s", lineno, je.text);
+			rc = xr_err_set(&err, XR_EINVAL, "line %zu is not JSON: %s", lineno,
+					je.text);
 			goto out;
 		}
 		rc = xr_envelope_from_json(j, enc, XR_ENV_MAX_LEN, &len, &err);
@@ -250,10 +275,11 @@ static int do_consistency(int argc, char **argv)
 	struct ledger_args a;
 	struct xr_err err = {0};
 	struct xr_node n;
-	int rc = parse(argc, argv, &a,
-		       "usage: xrelay ledger consistency --dir DIR --from SIZE [--to SIZE]\n\nPrints "
-		       "the RFC 9162 consistency proof between two tree sizes (default\n--to: the "
-		       "newest checkpoint's size) as JSON for `xrelay verify-consistency`.\n");
+	int rc =
+	    parse(argc, argv, &a,
+		  "usage: xrelay ledger consistency --dir DIR --from SIZE [--to SIZE]\n\nPrints "
+		  "the RFC 9162 consistency proof between two tree sizes (default\n--to: the "
+		  "newest checkpoint's size) as JSON for `xrelay verify-consistency`.\n");
 	if (rc >= 0)
 		return rc;
 	rc = 0;
@@ -346,9 +372,10 @@ static int do_audit(int argc, char **argv)
 		xr_json_print(o, true);
 		json_decref(o);
 	} else if (rc == 0) {
-		printf("OK audited %llu records and %llu blocks (%llu signed by members) in %.2fs\n",
-		       (unsigned long long)rep.records, (unsigned long long)rep.blocks,
-		       (unsigned long long)rep.signed_records, s);
+		printf(
+		    "OK audited %llu records and %llu blocks (%llu signed by members) in %.2fs\n",
+		    (unsigned long long)rep.records, (unsigned long long)rep.blocks,
+		    (unsigned long long)rep.signed_records, s);
 	} else {
 		printf("FAIL %s\n", err.msg);
 	}
@@ -360,13 +387,13 @@ out:
 }
 
 static const struct xr_cmd ledger_cmds[] = {
-	{"show", do_show, "size, blocks and the newest checkpoint"},
-	{"append", do_append, "append envelopes (JSON lines) as records of this node"},
-	{"checkpoint", do_checkpoint, "print a signed checkpoint"},
-	{"cut", do_cut, "cut a checkpoint now"},
-	{"consistency", do_consistency, "print a consistency proof between two sizes"},
-	{"audit", do_audit, "re-derive and check the whole ledger"},
-	{NULL, NULL, NULL},
+    {"show", do_show, "size, blocks and the newest checkpoint"},
+    {"append", do_append, "append envelopes (JSON lines) as records of this node"},
+    {"checkpoint", do_checkpoint, "print a signed checkpoint"},
+    {"cut", do_cut, "cut a checkpoint now"},
+    {"consistency", do_consistency, "print a consistency proof between two sizes"},
+    {"audit", do_audit, "re-derive and check the whole ledger"},
+    {NULL, NULL, NULL},
 };
 
 int cmd_ledger(int argc, char **argv)

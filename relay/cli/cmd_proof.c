@@ -11,9 +11,9 @@ static const char usage[] = "xrelay proof --dir DIR (--index I | --id 0xENVELOPE
 int cmd_proof(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"dir", required_argument, NULL, 'd'},	 {"index", required_argument, NULL, 'i'},
-		{"id", required_argument, NULL, 'I'},	 {"compact", no_argument, NULL, 'c'},
-		{"help", no_argument, NULL, 'h'},	 {NULL, 0, NULL, 0},
+	    {"dir", required_argument, NULL, 'd'}, {"index", required_argument, NULL, 'i'},
+	    {"id", required_argument, NULL, 'I'},  {"compact", no_argument, NULL, 'c'},
+	    {"help", no_argument, NULL, 'h'},	   {NULL, 0, NULL, 0},
 	};
 	const char *dir = NULL, *idx_s = NULL, *id_s = NULL;
 	bool compact = false;
@@ -24,18 +24,28 @@ int cmd_proof(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': dir = optarg; break;
-		case 'i': idx_s = optarg; break;
-		case 'I': id_s = optarg; break;
-		case 'c': compact = true; break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'i':
+			idx_s = optarg;
+			break;
+		case 'I':
+			id_s = optarg;
+			break;
+		case 'c':
+			compact = true;
+			break;
 		case 'h':
-			printf("usage: %s\n\nPrints the proof bundle (JSON) of the record at an "
-			       "index, or of the envelope with\nthat id: envelope, record, evidence, "
-			       "inclusion proof and the signed checkpoint\nthat covers it. `xrelay "
-			       "verify` checks it offline.\n",
-			       usage);
+			printf(
+			    "usage: %s\n\nPrints the proof bundle (JSON) of the record at an "
+			    "index, or of the envelope with\nthat id: envelope, record, evidence, "
+			    "inclusion proof and the signed checkpoint\nthat covers it. `xrelay "
+			    "verify` checks it offline.\n",
+			    usage);
 			return 0;
-		default: return xr_cli_usage(usage, "unknown option");
+		default:
+			return xr_cli_usage(usage, "unknown option");
 		}
 	}
 	if (!dir || optind != argc || !idx_s == !id_s)

@@ -10,11 +10,15 @@
 
 static const char usage[] = "xrelay verify BUNDLE --keys committee.vkeys [--threshold K] [--json]";
 static const char cusage[] =
-	"xrelay verify-consistency OLD_CHECKPOINT NEW_CHECKPOINT PROOF --keys committee.vkeys "
-	"[--threshold K]";
+    "xrelay verify-consistency OLD_CHECKPOINT NEW_CHECKPOINT PROOF --keys committee.vkeys "
+    "[--threshold K]";
 
-static int load_keys(const char *path, const char *thr_s, struct xr_vkey **keys, size_t *nkeys,
-		     size_t *thr, struct xr_err *err)
+static int load_keys(const char *path,
+		     const char *thr_s,
+		     struct xr_vkey **keys,
+		     size_t *nkeys,
+		     size_t *thr,
+		     struct xr_err *err)
 {
 	int rc = xr_vkeys_load(path, keys, nkeys, err);
 	if (rc < 0)
@@ -52,9 +56,11 @@ static json_t *load_json(const char *path, struct xr_err *err)
 int cmd_verify(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"keys", required_argument, NULL, 'k'}, {"threshold", required_argument, NULL, 't'},
-		{"json", no_argument, NULL, 'j'},	{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"keys", required_argument, NULL, 'k'},
+	    {"threshold", required_argument, NULL, 't'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *keys_path = NULL, *thr_s = NULL;
 	bool as_json = false;
@@ -64,18 +70,26 @@ int cmd_verify(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': keys_path = optarg; break;
-		case 't': thr_s = optarg; break;
-		case 'j': as_json = true; break;
+		case 'k':
+			keys_path = optarg;
+			break;
+		case 't':
+			thr_s = optarg;
+			break;
+		case 'j':
+			as_json = true;
+			break;
 		case 'h':
-			printf("usage: %s\n\nChecks a proof bundle offline: the envelope against the "
-			       "record, the evidence\nagainst the record's digest, the author's "
-			       "signature, the inclusion proof against\nthe checkpoint root and the "
-			       "checkpoint's signatures (default threshold: more\nthan two thirds "
-			       "of the keys). Exit 0 and OK, or exit 1 and the reason.\n",
-			       usage);
+			printf(
+			    "usage: %s\n\nChecks a proof bundle offline: the envelope against the "
+			    "record, the evidence\nagainst the record's digest, the author's "
+			    "signature, the inclusion proof against\nthe checkpoint root and the "
+			    "checkpoint's signatures (default threshold: more\nthan two thirds "
+			    "of the keys). Exit 0 and OK, or exit 1 and the reason.\n",
+			    usage);
 			return 0;
-		default: return xr_cli_usage(usage, "unknown option");
+		default:
+			return xr_cli_usage(usage, "unknown option");
 		}
 	}
 	if (!keys_path || optind != argc - 1)
@@ -100,12 +114,12 @@ int cmd_verify(int argc, char **argv)
 	if (rc == 0 && is_env)
 		xr_hex_encode(res.id, 32, id);
 	if (as_json) {
-		json_t *o = rc == 0 ? json_pack("{s:b, s:I, s:I, s:I, s:s, s:s}", "ok", 1, "index",
-						(json_int_t)res.index, "tree_size",
-						(json_int_t)res.tree_size, "block",
-						(json_int_t)res.block, "signers", res.signers,
-						"envelope", id)
-				    : json_pack("{s:b, s:s}", "ok", 0, "reason", err.msg);
+		json_t *o =
+		    rc == 0 ? json_pack("{s:b, s:I, s:I, s:I, s:s, s:s}", "ok", 1, "index",
+					(json_int_t)res.index, "tree_size",
+					(json_int_t)res.tree_size, "block", (json_int_t)res.block,
+					"signers", res.signers, "envelope", id)
+			    : json_pack("{s:b, s:s}", "ok", 0, "reason", err.msg);
 		xr_json_print(o, true);
 		json_decref(o);
 		return rc < 0 ? 1 : 0;
@@ -120,8 +134,12 @@ int cmd_verify(int argc, char **argv)
 	return 0;
 }
 
-static int open_checkpoint(const char *path, const struct xr_vkey *keys, size_t nkeys, size_t thr,
-			   struct xr_checkpoint *cp, struct xr_err *err)
+static int open_checkpoint(const char *path,
+			   const struct xr_vkey *keys,
+			   size_t nkeys,
+			   size_t thr,
+			   struct xr_checkpoint *cp,
+			   struct xr_err *err)
 {
 	struct xr_buf b;
 	size_t tl;
@@ -139,10 +157,10 @@ static int open_checkpoint(const char *path, const struct xr_vkey *keys, size_t 
 int cmd_verify_consistency(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"keys", required_argument, NULL, 'k'},
-		{"threshold", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"keys", required_argument, NULL, 'k'},
+	    {"threshold", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *keys_path = NULL, *thr_s = NULL;
 	struct xr_err err = {0};
@@ -151,15 +169,21 @@ int cmd_verify_consistency(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': keys_path = optarg; break;
-		case 't': thr_s = optarg; break;
+		case 'k':
+			keys_path = optarg;
+			break;
+		case 't':
+			thr_s = optarg;
+			break;
 		case 'h':
-			printf("usage: %s\n\nChecks that the ledger of NEW_CHECKPOINT extends the one "
-			       "of OLD_CHECKPOINT:\nboth signed by the committee, and PROOF (from "
-			       "`xrelay ledger consistency`)\nleads from the old root to the new.\n",
-			       cusage);
+			printf(
+			    "usage: %s\n\nChecks that the ledger of NEW_CHECKPOINT extends the one "
+			    "of OLD_CHECKPOINT:\nboth signed by the committee, and PROOF (from "
+			    "`xrelay ledger consistency`)\nleads from the old root to the new.\n",
+			    cusage);
 			return 0;
-		default: return xr_cli_usage(cusage, "unknown option");
+		default:
+			return xr_cli_usage(cusage, "unknown option");
 		}
 	}
 	if (!keys_path || optind != argc - 3)
@@ -174,8 +198,9 @@ int cmd_verify_consistency(int argc, char **argv)
 	    (rc = open_checkpoint(argv[optind + 1], keys, nkeys, thr, &b, &err)) < 0)
 		goto out;
 	if (strcmp(a.origin, b.origin) != 0) {
-		rc = xr_err_set(&err, XR_EVERIFY, "the checkpoints are of different logs ('%s', '%s')",
-				a.origin, b.origin);
+		rc = xr_err_set(&err, XR_EVERIFY,
+				"the checkpoints are of different logs ('%s', '%s')", a.origin,
+				b.origin);
 		goto out;
 	}
 	if (!(p = load_json(argv[optind + 2], &err))) {
@@ -190,11 +215,12 @@ int cmd_verify_consistency(int argc, char **argv)
 	}
 	if ((uint64_t)json_integer_value(from) != a.size ||
 	    (uint64_t)json_integer_value(to) != b.size) {
-		rc = xr_err_set(&err, XR_EVERIFY,
-				"PROOF is from %lld to %lld but the checkpoints have sizes %llu and "
-				"%llu",
-				(long long)json_integer_value(from), (long long)json_integer_value(to),
-				(unsigned long long)a.size, (unsigned long long)b.size);
+		rc = xr_err_set(
+		    &err, XR_EVERIFY,
+		    "PROOF is from %lld to %lld but the checkpoints have sizes %llu and "
+		    "%llu",
+		    (long long)json_integer_value(from), (long long)json_integer_value(to),
+		    (unsigned long long)a.size, (unsigned long long)b.size);
 		goto out;
 	}
 	n = json_array_size(arr);

@@ -2,14 +2,14 @@
 #include "cli.h"
 
 static const struct xr_cmd cmds[] = {
-	{"init", cmd_init, "create a node directory: keys, config, committee, genesis ledger"},
-	{"envelope", cmd_envelope, "encode, decode or hash an envelope (JSON <-> hex)"},
-	{"ledger", cmd_ledger, "append, checkpoint, show, audit and prove consistency"},
-	{"proof", cmd_proof, "print the proof bundle of a record"},
-	{"verify", cmd_verify, "verify a proof bundle offline against committee keys"},
-	{"verify-consistency", cmd_verify_consistency,
-	 "verify that a newer checkpoint extends an older one"},
-	{NULL, NULL, NULL},
+    {"init", cmd_init, "create a node directory: keys, config, committee, genesis ledger"},
+    {"envelope", cmd_envelope, "encode, decode or hash an envelope (JSON <-> hex)"},
+    {"ledger", cmd_ledger, "append, checkpoint, show, audit and prove consistency"},
+    {"proof", cmd_proof, "print the proof bundle of a record"},
+    {"verify", cmd_verify, "verify a proof bundle offline against committee keys"},
+    {"verify-consistency", cmd_verify_consistency,
+     "verify that a newer checkpoint extends an older one"},
+    {NULL, NULL, NULL},
 };
 
 int main(int argc, char **argv)

@@ -23,11 +23,11 @@
 #include "xr_err.h"
 
 static const char usage[] =
-	"usage: xr-bench-ledger --dir NODE_DIR --baseline-dir DIR [--records N] [--batch B]\n"
-	"                       [--samples S]\n\n"
-	"NODE_DIR is a node made by `xrelay init`; its ledger gets N synthetic ENVELOPE\n"
-	"records authored by the node. DIR (must not exist) holds the raw RocksDB\n"
-	"baseline. Results go to stdout, one JSON object per line; progress to stderr.\n";
+    "usage: xr-bench-ledger --dir NODE_DIR --baseline-dir DIR [--records N] [--batch B]\n"
+    "                       [--samples S]\n\n"
+    "NODE_DIR is a node made by `xrelay init`; its ledger gets N synthetic ENVELOPE\n"
+    "records authored by the node. DIR (must not exist) holds the raw RocksDB\n"
+    "baseline. Results go to stdout, one JSON object per line; progress to stderr.\n";
 
 #define PAYLOAD_LEN 64
 #define WARMUP_SAMPLES 2000
@@ -85,8 +85,8 @@ static void rnd_fill(uint64_t *s, uint8_t *p, size_t n)
 	}
 }
 
-static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t *ret,
-		     struct xr_err *err)
+static int
+parse_u64(const char *opt, const char *s, uint64_t min, uint64_t *ret, struct xr_err *err)
 {
 	char *end;
 	unsigned long long v;
@@ -119,8 +119,12 @@ static void gen_batch_fini(struct gen_batch *g)
 
 /* A transfer like the EVM adapter emits, distinct per index (sequence, tx,
  * log index, amount), authored by the node without a signature. */
-static int gen_record(uint64_t i, const char *author, const uint8_t empty_digest[32],
-		      struct xr_buf *scratch, uint8_t *env_buf, struct xr_buf *out,
+static int gen_record(uint64_t i,
+		      const char *author,
+		      const uint8_t empty_digest[32],
+		      struct xr_buf *scratch,
+		      uint8_t *env_buf,
+		      struct xr_buf *out,
 		      struct xr_err *err)
 {
 	static const char chain_a[] = "eip155:31337", chain_b[] = "eip155:31338";
@@ -164,8 +168,13 @@ static int gen_record(uint64_t i, const char *author, const uint8_t empty_digest
 }
 
 /* Fills g with records [first, first + n). */
-static int gen_fill(struct gen_batch *g, uint64_t first, size_t n, const char *author,
-		    const uint8_t empty_digest[32], struct xr_buf *scratch, uint8_t *env_buf,
+static int gen_fill(struct gen_batch *g,
+		    uint64_t first,
+		    size_t n,
+		    const char *author,
+		    const uint8_t empty_digest[32],
+		    struct xr_buf *scratch,
+		    uint8_t *env_buf,
 		    struct xr_err *err)
 {
 	int rc;
@@ -224,8 +233,8 @@ static void gen_ctx_fini(struct gen_ctx *gc)
 
 static int gen_next(struct gen_ctx *gc, uint64_t first, size_t n, struct xr_err *err)
 {
-	int rc = gen_fill(&gc->g, first, n, gc->author, gc->empty_digest, &gc->scratch,
-			  gc->env_buf, err);
+	int rc = gen_fill(&gc->g, first, n, gc->author, gc->empty_digest, &gc->scratch, gc->env_buf,
+			  err);
 	if (rc == 0)
 		gc->bytes += gc->g.data.len;
 	return rc;
@@ -241,8 +250,12 @@ static void progress_line(const char *what, uint64_t done, uint64_t total, doubl
 
 /* Appends cfg->records records to the node's ledger; returns the seconds
  * spent inside the ledger API (record generation is not timed). */
-static int run_append(const struct bench_cfg *cfg, struct xr_ledger *l, const char *author,
-		      double *ret_s, uint64_t *ret_bytes, struct xr_err *err)
+static int run_append(const struct bench_cfg *cfg,
+		      struct xr_ledger *l,
+		      const char *author,
+		      double *ret_s,
+		      uint64_t *ret_bytes,
+		      struct xr_err *err)
 {
 	struct xr_ledger_batch *b = xr_ledger_batch_new();
 	struct gen_ctx gc;
@@ -257,8 +270,8 @@ static int run_append(const struct bench_cfg *cfg, struct xr_ledger *l, const ch
 	}
 	uint64_t base = xr_ledger_size(l);
 	for (uint64_t done = 0; done < cfg->records;) {
-		size_t n = (size_t)(cfg->records - done < cfg->batch ? cfg->records - done
-								     : cfg->batch);
+		size_t n =
+		    (size_t)(cfg->records - done < cfg->batch ? cfg->records - done : cfg->batch);
 		if ((rc = gen_next(&gc, base + done, n, err)) < 0)
 			goto out;
 		double t0 = now_s();
@@ -296,8 +309,8 @@ static int rdb_err(struct xr_err *err, char *e, const char *what)
 
 /* The same record bytes as raw batched puts keyed by be64 index, with the
  * ledger's sync policy and the options of its records column family. */
-static int run_baseline(const struct bench_cfg *cfg, const char *author, double *ret_s,
-			struct xr_err *err)
+static int
+run_baseline(const struct bench_cfg *cfg, const char *author, double *ret_s, struct xr_err *err)
 {
 	rocksdb_options_t *opts = rocksdb_options_create();
 	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
@@ -322,8 +335,8 @@ static int run_baseline(const struct bench_cfg *cfg, const char *author, double 
 		goto out;
 	}
 	for (uint64_t done = 0; done < cfg->records;) {
-		size_t n = (size_t)(cfg->records - done < cfg->batch ? cfg->records - done
-								     : cfg->batch);
+		size_t n =
+		    (size_t)(cfg->records - done < cfg->batch ? cfg->records - done : cfg->batch);
 		if ((rc = gen_next(&gc, done, n, err)) < 0)
 			goto out;
 		double t0 = now_s();
@@ -371,8 +384,12 @@ static uint64_t pct(const uint64_t *v, size_t n, unsigned p)
 
 /* What one proof request costs the node: the record and its inclusion
  * proof against the newest checkpoint. Each proof is verified (untimed). */
-static int run_proofs(struct xr_ledger *l, uint64_t samples, double *ret_p50, double *ret_p99,
-		      uint64_t *ret_size, struct xr_err *err)
+static int run_proofs(struct xr_ledger *l,
+		      uint64_t samples,
+		      double *ret_p50,
+		      double *ret_p99,
+		      uint64_t *ret_size,
+		      struct xr_err *err)
 {
 	uint64_t *lat = calloc(samples ? samples : 1, sizeof(*lat));
 	uint8_t(*proof)[32] = malloc(XR_MERKLE_MAX_PROOF * 32);
@@ -411,9 +428,8 @@ static int run_proofs(struct xr_ledger *l, uint64_t samples, double *ret_p50, do
 			lat[k - WARMUP_SAMPLES] = t1 - t0;
 		uint8_t leaf[32];
 		xr_merkle_leaf_hash(rec.data, rec.len, leaf);
-		if ((rc = xr_merkle_verify_inclusion(index, cp.size, leaf,
-						     (const uint8_t(*)[32])proof, n, cp.root,
-						     err)) < 0) {
+		if ((rc = xr_merkle_verify_inclusion(
+			 index, cp.size, leaf, (const uint8_t(*)[32])proof, n, cp.root, err)) < 0) {
 			xr_err_prefix(err, "inclusion proof of record %" PRIu64, index);
 			goto out;
 		}
@@ -435,8 +451,8 @@ static void audit_progress(void *ctx, uint64_t done, uint64_t total)
 	progress_line("audit", done, total, now_s() - *(double *)ctx);
 }
 
-static int run_audit(struct xr_node *n, double *ret_s, struct xr_audit_report *ret,
-		     struct xr_err *err)
+static int
+run_audit(struct xr_node *n, double *ret_s, struct xr_audit_report *ret, struct xr_err *err)
 {
 	double t0 = now_s();
 	int rc = xr_ledger_audit(n->ledger, n->keys, n->nkeys, xr_committee_threshold(n->nkeys),
@@ -465,9 +481,10 @@ static int run(const struct bench_cfg *cfg, struct xr_err *err)
 	if (rc < 0)
 		goto out;
 	double append_rps = (double)cfg->records / append_s;
-	printf("{\"bench\":\"append\",\"records\":%" PRIu64 ",\"records_per_s\":%.0f,\"seconds\":%.3f,"
-	       "\"batch\":%" PRIu64 ",\"record_bytes\":%.1f}\n",
-	       cfg->records, append_rps, append_s, cfg->batch, (double)bytes / (double)cfg->records);
+	printf(
+	    "{\"bench\":\"append\",\"records\":%" PRIu64 ",\"records_per_s\":%.0f,\"seconds\":%.3f,"
+	    "\"batch\":%" PRIu64 ",\"record_bytes\":%.1f}\n",
+	    cfg->records, append_rps, append_s, cfg->batch, (double)bytes / (double)cfg->records);
 	fflush(stdout);
 
 	if ((rc = run_baseline(cfg, author, &base_s, err)) < 0)
@@ -504,13 +521,13 @@ out:
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"dir", required_argument, NULL, 'd'},
-		{"baseline-dir", required_argument, NULL, 'B'},
-		{"records", required_argument, NULL, 'n'},
-		{"batch", required_argument, NULL, 'b'},
-		{"samples", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"dir", required_argument, NULL, 'd'},
+	    {"baseline-dir", required_argument, NULL, 'B'},
+	    {"records", required_argument, NULL, 'n'},
+	    {"batch", required_argument, NULL, 'b'},
+	    {"samples", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct bench_cfg cfg = {.records = 1000000, .batch = 1000, .samples = 20000};
 	struct xr_err err = {0};
@@ -518,13 +535,27 @@ int main(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'd': cfg.dir = optarg; break;
-		case 'B': cfg.baseline_dir = optarg; break;
-		case 'n': parse_u64("--records", optarg, 1, &cfg.records, &err); break;
-		case 'b': parse_u64("--batch", optarg, 1, &cfg.batch, &err); break;
-		case 's': parse_u64("--samples", optarg, 1, &cfg.samples, &err); break;
-		case 'h': fputs(usage, stdout); return 0;
-		default: fputs(usage, stderr); return 2;
+		case 'd':
+			cfg.dir = optarg;
+			break;
+		case 'B':
+			cfg.baseline_dir = optarg;
+			break;
+		case 'n':
+			parse_u64("--records", optarg, 1, &cfg.records, &err);
+			break;
+		case 'b':
+			parse_u64("--batch", optarg, 1, &cfg.batch, &err);
+			break;
+		case 's':
+			parse_u64("--samples", optarg, 1, &cfg.samples, &err);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			fputs(usage, stderr);
+			return 2;
 		}
 	}
 	if (err.code) {

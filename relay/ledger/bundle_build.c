@@ -28,8 +28,11 @@ static json_t *proof_json(struct xr_ledger *l, uint64_t index, uint64_t size, st
 	return a;
 }
 
-int xr_bundle_build(struct xr_ledger *l, uint64_t index, const struct xr_evidence_ops *ev,
-		    json_t **ret, struct xr_err *err)
+int xr_bundle_build(struct xr_ledger *l,
+		    uint64_t index,
+		    const struct xr_evidence_ops *ev,
+		    json_t **ret,
+		    struct xr_err *err)
 {
 	struct xr_buf rec, note, evb, arec;
 	struct xr_checkpoint cp;
@@ -45,8 +48,8 @@ int xr_bundle_build(struct xr_ledger *l, uint64_t index, const struct xr_evidenc
 	    (rc = xr_ledger_block_covering(l, index, &note, &cp, err)) < 0 ||
 	    (rc = xr_record_decode(rec.data, rec.len, &r, err)) < 0)
 		goto out;
-	b = json_pack("{s:i, s:I, s:I, s:o}", "version", 1, "index", (json_int_t)index,
-		      "tree_size", (json_int_t)cp.size, "record", hex_json(rec.data, rec.len));
+	b = json_pack("{s:i, s:I, s:I, s:o}", "version", 1, "index", (json_int_t)index, "tree_size",
+		      (json_int_t)cp.size, "record", hex_json(rec.data, rec.len));
 	if (!b) {
 		rc = xr_err_set(err, XR_ENOMEM, "out of memory building a bundle");
 		goto out;
@@ -56,7 +59,7 @@ int xr_bundle_build(struct xr_ledger *l, uint64_t index, const struct xr_evidenc
 		size_t env_len;
 		struct xr_envelope e;
 		if ((rc = xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig, err)) <
-			    0 ||
+			0 ||
 		    (rc = xr_envelope_decode(env, env_len, &e, err)) < 0 ||
 		    (rc = xr_ledger_evidence(l, index, &evb, err)) < 0)
 			goto out;

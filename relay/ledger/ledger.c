@@ -35,7 +35,7 @@ enum {
 };
 
 static const char *const cf_names[CF_COUNT] = {
-	"default", "records", "tiles", "blocks", "evidence", "idx_envelope", "cursors", "members",
+    "default", "records", "tiles", "blocks", "evidence", "idx_envelope", "cursors", "members",
 };
 
 static const char state_key[] = "state";
@@ -67,7 +67,7 @@ struct xr_ledger {
 	size_t nsigners;
 	uint64_t cp_every, cp_ms;
 
-	pthread_mutex_t lock; /* guards pub_size and pub_blocks */
+	pthread_mutex_t lock;	       /* guards pub_size and pub_blocks */
 	uint64_t pub_size, pub_blocks; /* what readers see: committed state only */
 	/* The writer's working state; equal to the published one between appends. */
 	uint64_t size;
@@ -158,8 +158,12 @@ static int grow(void **p, size_t *cap, size_t need, size_t sz)
 	return 0;
 }
 
-int xr_ledger_batch_add(struct xr_ledger_batch *b, const uint8_t *record, size_t len,
-			const uint8_t *evidence, size_t evidence_len, struct xr_err *err)
+int xr_ledger_batch_add(struct xr_ledger_batch *b,
+			const uint8_t *record,
+			size_t len,
+			const uint8_t *evidence,
+			size_t evidence_len,
+			struct xr_err *err)
 {
 	if (grow((void **)&b->recs, &b->caprecs, b->nrecs + 1, sizeof(*b->recs)) < 0)
 		return xr_err_set(err, XR_ENOMEM, "out of memory growing a ledger batch");
@@ -177,8 +181,8 @@ int xr_ledger_batch_add(struct xr_ledger_batch *b, const uint8_t *record, size_t
 	return 0;
 }
 
-int xr_ledger_batch_cursor(struct xr_ledger_batch *b, const char *chain, const void *value,
-			   size_t len, struct xr_err *err)
+int xr_ledger_batch_cursor(
+    struct xr_ledger_batch *b, const char *chain, const void *value, size_t len, struct xr_err *err)
 {
 	if (grow((void **)&b->curs, &b->capcurs, b->ncurs + 1, sizeof(*b->curs)) < 0)
 		return xr_err_set(err, XR_ENOMEM, "out of memory growing a ledger batch");
@@ -213,15 +217,19 @@ struct tile_reader {
 	uint8_t h[MAX_TILE_LEVELS][TILE_W][32];
 };
 
-static int load_tile(struct xr_ledger *l, unsigned L, uint64_t t, uint8_t out[TILE_W][32],
-		     unsigned *ret_n, struct xr_err *err)
+static int load_tile(struct xr_ledger *l,
+		     unsigned L,
+		     uint64_t t,
+		     uint8_t out[TILE_W][32],
+		     unsigned *ret_n,
+		     struct xr_err *err)
 {
 	uint8_t k[9];
 	char *e = NULL;
 	size_t vl;
 	tile_key(k, L, t);
 	rocksdb_pinnableslice_t *ps =
-		rocksdb_get_pinned_cf(l->db, l->ro, l->cf[CF_TILES], (const char *)k, 9, &e);
+	    rocksdb_get_pinned_cf(l->db, l->ro, l->cf[CF_TILES], (const char *)k, 9, &e);
 	if (e)
 		return rerr(err, e, "reading a merkle tile");
 	if (!ps)
@@ -284,8 +292,8 @@ static struct member_ent *member_find(struct xr_ledger *l, const char *name)
 	return NULL;
 }
 
-static int member_apply(struct xr_ledger *l, const struct xr_member *m, uint64_t index,
-			struct xr_err *err)
+static int
+member_apply(struct xr_ledger *l, const struct xr_member *m, uint64_t index, struct xr_err *err)
 {
 	struct member_ent *e = member_find(l, m->name);
 	if (m->op == XR_MEMBER_REVOKE) {
@@ -316,7 +324,8 @@ static int members_load(struct xr_ledger *l, struct xr_err *err)
 		size_t vl;
 		const char *v = rocksdb_iter_value(it, &vl);
 		struct xr_member m;
-		if (vl < 8 || (rc = xr_member_decode((const uint8_t *)v + 8, vl - 8, &m, err)) < 0) {
+		if (vl < 8 ||
+		    (rc = xr_member_decode((const uint8_t *)v + 8, vl - 8, &m, err)) < 0) {
 			rc = xr_err_set(err, XR_EIO, "stored member entry is corrupt");
 			break;
 		}
@@ -450,7 +459,7 @@ int xr_ledger_open(const struct xr_ledger_opts *o, struct xr_ledger **ret, struc
 		rocksdb_block_based_options_set_block_cache(bb, l->cache);
 		if (i == CF_IDX_ENVELOPE || i == CF_MEMBERS || i == CF_CURSORS || i == CF_TILES) {
 			rocksdb_block_based_options_set_filter_policy(
-				bb, rocksdb_filterpolicy_create_bloom_full(10));
+			    bb, rocksdb_filterpolicy_create_bloom_full(10));
 			rocksdb_block_based_options_set_cache_index_and_filter_blocks(bb, 1);
 		}
 		rocksdb_options_set_block_based_table_factory(cfo[i], bb);
@@ -468,7 +477,7 @@ int xr_ledger_open(const struct xr_ledger_opts *o, struct xr_ledger **ret, struc
 			 * item in the append profile; the bloom lets new ids (the common
 			 * case) skip the memtable search. */
 			rocksdb_options_set_prefix_extractor(
-				cfo[i], rocksdb_slicetransform_create_fixed_prefix(8));
+			    cfo[i], rocksdb_slicetransform_create_fixed_prefix(8));
 			rocksdb_options_set_hash_skip_list_rep(cfo[i], 1 << 20, 4, 4);
 			rocksdb_options_set_memtable_prefix_bloom_size_ratio(cfo[i], 0.1);
 			rocksdb_options_set_memtable_whole_key_filtering(cfo[i], 1);
@@ -476,12 +485,12 @@ int xr_ledger_open(const struct xr_ledger_opts *o, struct xr_ledger **ret, struc
 	}
 	if (o->read_only)
 		l->db = rocksdb_open_for_read_only_column_families(
-			l->opts, o->path, CF_COUNT, cf_names, (const rocksdb_options_t *const *)cfo,
-			l->cf, 0, &e);
+		    l->opts, o->path, CF_COUNT, cf_names, (const rocksdb_options_t *const *)cfo,
+		    l->cf, 0, &e);
 	else
-		l->db = rocksdb_open_column_families(l->opts, o->path, CF_COUNT, cf_names,
-						     (const rocksdb_options_t *const *)cfo, l->cf,
-						     &e);
+		l->db =
+		    rocksdb_open_column_families(l->opts, o->path, CF_COUNT, cf_names,
+						 (const rocksdb_options_t *const *)cfo, l->cf, &e);
 	if (e) {
 		rc = rerr(err, e, "opening the ledger");
 		goto fail;
@@ -594,7 +603,9 @@ static void on_node(void *ctx, unsigned level, uint64_t index, const uint8_t has
 	et->dirty = true;
 }
 
-static int cut_checkpoint(struct xr_ledger *l, rocksdb_writebatch_t *wb, struct xr_buf *tmp,
+static int cut_checkpoint(struct xr_ledger *l,
+			  rocksdb_writebatch_t *wb,
+			  struct xr_buf *tmp,
 			  struct xr_err *err)
 {
 	struct xr_checkpoint cp = {0};
@@ -643,8 +654,8 @@ static void put_state(struct xr_ledger *l, rocksdb_writebatch_t *wb)
 
 /* SHA-256 of the empty string: the digest of empty evidence. */
 static const uint8_t sha256_empty[32] = {
-	0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
-	0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
+    0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
+    0x27, 0xae, 0x41, 0xe4, 0x64, 0x9b, 0x93, 0x4c, 0xa4, 0x95, 0x99, 0x1b, 0x78, 0x52, 0xb8, 0x55,
 };
 
 static int cmp_id(const void *a, const void *b)
@@ -655,8 +666,12 @@ static int cmp_id(const void *a, const void *b)
 /* Checks who may write a record: committee members author without a
  * signature; everyone else must be enrolled and sign. The very first record
  * of a ledger may be an admin's self-enrolment, signed by the enrolled key. */
-static int check_author(struct xr_ledger *l, const uint8_t *enc, size_t len,
-			const struct xr_record *r, uint64_t index, struct xr_err *err)
+static int check_author(struct xr_ledger *l,
+			const uint8_t *enc,
+			size_t len,
+			const struct xr_record *r,
+			uint64_t index,
+			struct xr_err *err)
 {
 	if (r->sig_len == 0) {
 		if (!is_committee(l, r->author))
@@ -689,7 +704,9 @@ static int check_author(struct xr_ledger *l, const uint8_t *enc, size_t len,
 	return 0;
 }
 
-int xr_ledger_append(struct xr_ledger *l, struct xr_ledger_batch *b, uint64_t *ret_first,
+int xr_ledger_append(struct xr_ledger *l,
+		     struct xr_ledger_batch *b,
+		     uint64_t *ret_first,
 		     struct xr_err *err)
 {
 	if (l->read_only)
@@ -806,9 +823,8 @@ int xr_ledger_append(struct xr_ledger *l, struct xr_ledger_batch *b, uint64_t *r
 				goto undo;
 			}
 			size_t vl;
-			rocksdb_pinnableslice_t *ps =
-				rocksdb_get_pinned_cf(l->db, l->ro, l->cf[CF_IDX_ENVELOPE],
-						      (const char *)ids[i], 32, &e);
+			rocksdb_pinnableslice_t *ps = rocksdb_get_pinned_cf(
+			    l->db, l->ro, l->cf[CF_IDX_ENVELOPE], (const char *)ids[i], 32, &e);
 			(void)vl;
 			if (e) {
 				rc = rerr(err, e, "checking for duplicate envelopes");
@@ -911,13 +927,18 @@ int xr_ledger_checkpoint(struct xr_ledger *l, struct xr_err *err)
 
 /* ---- reads ------------------------------------------------------------ */
 
-static int get_into(struct xr_ledger *l, int cf, const void *k, size_t kl, struct xr_buf *ret,
-		    const char *what, struct xr_err *err)
+static int get_into(struct xr_ledger *l,
+		    int cf,
+		    const void *k,
+		    size_t kl,
+		    struct xr_buf *ret,
+		    const char *what,
+		    struct xr_err *err)
 {
 	char *e = NULL;
 	size_t vl;
 	rocksdb_pinnableslice_t *ps =
-		rocksdb_get_pinned_cf(l->db, l->ro, l->cf[cf], (const char *)k, kl, &e);
+	    rocksdb_get_pinned_cf(l->db, l->ro, l->cf[cf], (const char *)k, kl, &e);
 	if (e)
 		return rerr(err, e, what);
 	if (!ps)
@@ -928,8 +949,7 @@ static int get_into(struct xr_ledger *l, int cf, const void *k, size_t kl, struc
 	return ret->failed ? xr_err_set(err, XR_ENOMEM, "out of memory %s", what) : 0;
 }
 
-int xr_ledger_cursor(struct xr_ledger *l, const char *chain, struct xr_buf *ret,
-		     struct xr_err *err)
+int xr_ledger_cursor(struct xr_ledger *l, const char *chain, struct xr_buf *ret, struct xr_err *err)
 {
 	int rc = get_into(l, CF_CURSORS, chain, strlen(chain), ret, "reading a chain cursor", err);
 	if (rc == XR_ENOTFOUND)
@@ -937,21 +957,18 @@ int xr_ledger_cursor(struct xr_ledger *l, const char *chain, struct xr_buf *ret,
 	return rc;
 }
 
-int xr_ledger_record(struct xr_ledger *l, uint64_t index, struct xr_buf *ret,
-		     struct xr_err *err)
+int xr_ledger_record(struct xr_ledger *l, uint64_t index, struct xr_buf *ret, struct xr_err *err)
 {
 	uint8_t k[8];
 	xr_put_be64(k, index);
 	int rc = get_into(l, CF_RECORDS, k, 8, ret, "reading a record", err);
 	if (rc == XR_ENOTFOUND)
 		return xr_err_set(err, rc, "no record at index %llu (ledger size %llu)",
-				  (unsigned long long)index,
-				  (unsigned long long)xr_ledger_size(l));
+				  (unsigned long long)index, (unsigned long long)xr_ledger_size(l));
 	return rc;
 }
 
-int xr_ledger_evidence(struct xr_ledger *l, uint64_t index, struct xr_buf *ret,
-		       struct xr_err *err)
+int xr_ledger_evidence(struct xr_ledger *l, uint64_t index, struct xr_buf *ret, struct xr_err *err)
 {
 	uint8_t k[8];
 	xr_put_be64(k, index);
@@ -959,7 +976,9 @@ int xr_ledger_evidence(struct xr_ledger *l, uint64_t index, struct xr_buf *ret,
 	return rc == XR_ENOTFOUND ? 0 : rc; /* no entry: empty evidence */
 }
 
-int xr_ledger_find_envelope(struct xr_ledger *l, const uint8_t id[32], uint64_t *ret_index,
+int xr_ledger_find_envelope(struct xr_ledger *l,
+			    const uint8_t id[32],
+			    uint64_t *ret_index,
 			    struct xr_err *err)
 {
 	struct xr_buf b;
@@ -978,8 +997,11 @@ int xr_ledger_find_envelope(struct xr_ledger *l, const uint8_t id[32], uint64_t 
 	return rc;
 }
 
-int xr_ledger_find_member(struct xr_ledger *l, const char *name, uint64_t *ret_index,
-			  struct xr_member *ret, struct xr_err *err)
+int xr_ledger_find_member(struct xr_ledger *l,
+			  const char *name,
+			  uint64_t *ret_index,
+			  struct xr_member *ret,
+			  struct xr_err *err)
 {
 	struct member_ent *m = member_find(l, name);
 	if (!m)
@@ -1014,8 +1036,12 @@ int xr_ledger_root(struct xr_ledger *l, uint64_t size, uint8_t ret[32], struct x
 	return rc;
 }
 
-int xr_ledger_inclusion(struct xr_ledger *l, uint64_t index, uint64_t size, uint8_t ret[][32],
-			size_t *ret_n, struct xr_err *err)
+int xr_ledger_inclusion(struct xr_ledger *l,
+			uint64_t index,
+			uint64_t size,
+			uint8_t ret[][32],
+			size_t *ret_n,
+			struct xr_err *err)
 {
 	int rc = check_size(l, size, err);
 	if (rc < 0)
@@ -1029,8 +1055,12 @@ int xr_ledger_inclusion(struct xr_ledger *l, uint64_t index, uint64_t size, uint
 	return rc;
 }
 
-int xr_ledger_consistency(struct xr_ledger *l, uint64_t m, uint64_t n, uint8_t ret[][32],
-			  size_t *ret_n, struct xr_err *err)
+int xr_ledger_consistency(struct xr_ledger *l,
+			  uint64_t m,
+			  uint64_t n,
+			  uint8_t ret[][32],
+			  size_t *ret_n,
+			  struct xr_err *err)
 {
 	int rc = check_size(l, n, err);
 	if (rc < 0)
@@ -1044,8 +1074,8 @@ int xr_ledger_consistency(struct xr_ledger *l, uint64_t m, uint64_t n, uint8_t r
 	return rc;
 }
 
-static int parse_block(const struct xr_buf *b, size_t start, struct xr_checkpoint *cp,
-		       struct xr_err *err)
+static int
+parse_block(const struct xr_buf *b, size_t start, struct xr_checkpoint *cp, struct xr_err *err)
 {
 	const char *note = (const char *)b->data + start;
 	size_t len = b->len - start;
@@ -1061,7 +1091,10 @@ static int parse_block(const struct xr_buf *b, size_t start, struct xr_checkpoin
 	return xr_checkpoint_parse(note, tl, cp, err);
 }
 
-int xr_ledger_block(struct xr_ledger *l, uint64_t n, struct xr_buf *ret, struct xr_checkpoint *cp,
+int xr_ledger_block(struct xr_ledger *l,
+		    uint64_t n,
+		    struct xr_buf *ret,
+		    struct xr_checkpoint *cp,
 		    struct xr_err *err)
 {
 	uint8_t k[8];
@@ -1076,8 +1109,11 @@ int xr_ledger_block(struct xr_ledger *l, uint64_t n, struct xr_buf *ret, struct 
 	return rc;
 }
 
-int xr_ledger_block_covering(struct xr_ledger *l, uint64_t index, struct xr_buf *ret,
-			     struct xr_checkpoint *cp, struct xr_err *err)
+int xr_ledger_block_covering(struct xr_ledger *l,
+			     uint64_t index,
+			     struct xr_buf *ret,
+			     struct xr_checkpoint *cp,
+			     struct xr_err *err)
 {
 	/* Sizes grow with block numbers: binary search for the first size > index. */
 	uint64_t lo = 0, hi = xr_ledger_blocks(l);
@@ -1155,9 +1191,9 @@ struct audit_chunk {
 	struct xr_buf data;
 	size_t off[AUDIT_CHUNK], len[AUDIT_CHUNK], ev_off[AUDIT_CHUNK], ev_len[AUDIT_CHUNK];
 	uint64_t missing; /* first index not stored where expected; UINT64_MAX: none */
-	bool extra;       /* records are stored beyond the ledger size */
+	bool extra;	  /* records are stored beyond the ledger size */
 	bool last;
-	char *rerr;       /* a RocksDB read error */
+	char *rerr; /* a RocksDB read error */
 };
 
 struct audit_reader {
@@ -1170,8 +1206,11 @@ struct audit_reader {
 	bool stop;
 };
 
-static void fill_chunk(struct audit_chunk *c, rocksdb_iterator_t *it, rocksdb_iterator_t *eit,
-		       uint64_t *next, uint64_t size)
+static void fill_chunk(struct audit_chunk *c,
+		       rocksdb_iterator_t *it,
+		       rocksdb_iterator_t *eit,
+		       uint64_t *next,
+		       uint64_t size)
 {
 	uint64_t i = *next;
 	size_t kl, vl;
@@ -1292,7 +1331,8 @@ static int audit_load_block(struct audit_state *a)
 		return xr_err_set(a->err, XR_EVERIFY, "it is numbered %llu",
 				  (unsigned long long)a->cp.block);
 	if (memcmp(a->cp.prev, a->prev, 32) != 0)
-		return xr_err_set(a->err, XR_EVERIFY, "it does not link to the previous block's hash");
+		return xr_err_set(a->err, XR_EVERIFY,
+				  "it does not link to the previous block's hash");
 	xr_sha256(a->note.data, tl, a->prev);
 	a->have_cp = true;
 	return 0;
@@ -1306,9 +1346,10 @@ static int audit_blocks_here(struct audit_state *a)
 		uint8_t root[32];
 		xr_merkle_frontier_root(&a->f, root);
 		if (memcmp(root, a->cp.root, 32) != 0)
-			return xr_err_set(a->err, XR_EVERIFY,
-					  "its root differs from the root of the first %llu records",
-					  (unsigned long long)a->cp.size);
+			return xr_err_set(
+			    a->err, XR_EVERIFY,
+			    "its root differs from the root of the first %llu records",
+			    (unsigned long long)a->cp.size);
 		a->rep.blocks++;
 		a->have_cp = false;
 		if (a->rep.blocks < a->nblocks && (rc = audit_load_block(a)) < 0)
@@ -1330,8 +1371,8 @@ static struct member_ent *audit_member(struct audit_state *a, const char *name)
 
 /* The same rules as append: committee authors sign nothing, everyone else
  * is enrolled and signs, only admins change membership. */
-static int audit_record(struct audit_state *a, uint64_t i, const uint8_t *v, size_t vl,
-			const uint8_t *ev, size_t evl)
+static int audit_record(
+    struct audit_state *a, uint64_t i, const uint8_t *v, size_t vl, const uint8_t *ev, size_t evl)
 {
 	struct xr_record r;
 	int rc;
@@ -1362,7 +1403,8 @@ static int audit_record(struct audit_state *a, uint64_t i, const uint8_t *v, siz
 			return rc;
 		if (r.type == XR_REC_MEMBER && m && !(m->m.roles & XR_ROLE_ADMIN))
 			return xr_err_set(a->err, XR_EVERIFY,
-					  "membership changed by '%s', who is not an admin", r.author);
+					  "membership changed by '%s', who is not an admin",
+					  r.author);
 		a->rep.signed_records++;
 	}
 	if (r.type == XR_REC_MEMBER) {
@@ -1387,16 +1429,17 @@ static int audit_record(struct audit_state *a, uint64_t i, const uint8_t *v, siz
 		const uint8_t *env, *dig;
 		size_t env_len;
 		uint8_t evd[32];
-		if ((rc = xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig, a->err)) <
-		    0)
+		if ((rc = xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig,
+						  a->err)) < 0)
 			return rc;
 		if (evl)
 			xr_sha256(ev, evl, evd);
 		else
 			memcpy(evd, sha256_empty, 32);
 		if (memcmp(evd, dig, 32) != 0)
-			return xr_err_set(a->err, XR_EVERIFY,
-					  "stored evidence does not match the digest in the record");
+			return xr_err_set(
+			    a->err, XR_EVERIFY,
+			    "stored evidence does not match the digest in the record");
 	}
 	uint8_t leaf[32];
 	xr_merkle_leaf_hash(v, vl, leaf);
@@ -1404,9 +1447,14 @@ static int audit_record(struct audit_state *a, uint64_t i, const uint8_t *v, siz
 	return a->ac.rc;
 }
 
-int xr_ledger_audit(struct xr_ledger *l, const struct xr_vkey *keys, size_t nkeys,
-		    size_t threshold, void (*progress)(void *ctx, uint64_t done, uint64_t total),
-		    void *ctx, struct xr_audit_report *ret, struct xr_err *err)
+int xr_ledger_audit(struct xr_ledger *l,
+		    const struct xr_vkey *keys,
+		    size_t nkeys,
+		    size_t threshold,
+		    void (*progress)(void *ctx, uint64_t done, uint64_t total),
+		    void *ctx,
+		    struct xr_audit_report *ret,
+		    struct xr_err *err)
 {
 	struct audit_state *a = calloc(1, sizeof(*a));
 	struct audit_reader *rd = calloc(1, sizeof(*rd));

@@ -19,16 +19,16 @@ struct xr_ledger;
 
 struct xr_ledger_opts {
 	const char *path;   /* RocksDB folder; created when create is true */
-	bool create;        /* create a new ledger; refuse if one exists */
-	bool read_only;     /* open for reading (works while a writer runs) */
+	bool create;	    /* create a new ledger; refuse if one exists */
+	bool read_only;	    /* open for reading (works while a writer runs) */
 	const char *origin; /* checkpoint origin line, e.g. "bsn-local/xrelay" */
 	/* Committee members whose keys this node holds: they sign checkpoints and
 	 * author records without a per-record signature. */
 	const struct xr_signer *signers;
 	size_t nsigners;
 	uint64_t checkpoint_every; /* cut a checkpoint after this many records (0: 1000) */
-	uint64_t checkpoint_ms;    /* ... or when the newest is this old (0: 1000) */
-	bool no_sync;              /* tests and benchmarks only: no fsync of the WAL */
+	uint64_t checkpoint_ms;	   /* ... or when the newest is this old (0: 1000) */
+	bool no_sync;		   /* tests and benchmarks only: no fsync of the WAL */
 };
 
 int xr_ledger_open(const struct xr_ledger_opts *o, struct xr_ledger **ret, struct xr_err *err);
@@ -44,18 +44,27 @@ void xr_ledger_batch_clear(struct xr_ledger_batch *b);
 size_t xr_ledger_batch_count(const struct xr_ledger_batch *b);
 /* Adds an encoded record. For an ENVELOPE record the evidence bytes (may be
  * empty) are stored beside it; their SHA-256 must equal the record's digest. */
-int xr_ledger_batch_add(struct xr_ledger_batch *b, const uint8_t *record, size_t len,
-			const uint8_t *evidence, size_t evidence_len, struct xr_err *err);
+int xr_ledger_batch_add(struct xr_ledger_batch *b,
+			const uint8_t *record,
+			size_t len,
+			const uint8_t *evidence,
+			size_t evidence_len,
+			struct xr_err *err);
 /* Sets a chain cursor in the same batch (exactly-once with the records). */
-int xr_ledger_batch_cursor(struct xr_ledger_batch *b, const char *chain, const void *value,
-			   size_t len, struct xr_err *err);
+int xr_ledger_batch_cursor(struct xr_ledger_batch *b,
+			   const char *chain,
+			   const void *value,
+			   size_t len,
+			   struct xr_err *err);
 
 /* Validates and appends the batch: authors (committee, or enrolled members
  * with a valid signature), envelope digests, duplicates by envelope id. Then
  * writes records, Merkle tiles, indices, cursors and, when due, a signed
  * checkpoint in one WriteBatch with a synced WAL. On error nothing is
  * written. ret_first (may be NULL) gets the index of the first record. */
-int xr_ledger_append(struct xr_ledger *l, struct xr_ledger_batch *b, uint64_t *ret_first,
+int xr_ledger_append(struct xr_ledger *l,
+		     struct xr_ledger_batch *b,
+		     uint64_t *ret_first,
 		     struct xr_err *err);
 /* Cuts a checkpoint covering every record now, unless the newest already does. */
 int xr_ledger_checkpoint(struct xr_ledger *l, struct xr_err *err);
@@ -63,33 +72,52 @@ int xr_ledger_checkpoint(struct xr_ledger *l, struct xr_err *err);
 uint64_t xr_ledger_size(const struct xr_ledger *l);
 /* Number of checkpoints (blocks) cut so far. */
 uint64_t xr_ledger_blocks(const struct xr_ledger *l);
-int xr_ledger_cursor(struct xr_ledger *l, const char *chain, struct xr_buf *ret,
+int xr_ledger_cursor(struct xr_ledger *l,
+		     const char *chain,
+		     struct xr_buf *ret,
 		     struct xr_err *err);
 
 /* Reads record `index` (its bytes are appended to ret). */
-int xr_ledger_record(struct xr_ledger *l, uint64_t index, struct xr_buf *ret,
-		     struct xr_err *err);
-int xr_ledger_evidence(struct xr_ledger *l, uint64_t index, struct xr_buf *ret,
-		       struct xr_err *err);
+int xr_ledger_record(struct xr_ledger *l, uint64_t index, struct xr_buf *ret, struct xr_err *err);
+int xr_ledger_evidence(struct xr_ledger *l, uint64_t index, struct xr_buf *ret, struct xr_err *err);
 /* XR_ENOTFOUND when no record holds that envelope id. */
-int xr_ledger_find_envelope(struct xr_ledger *l, const uint8_t id[32], uint64_t *ret_index,
+int xr_ledger_find_envelope(struct xr_ledger *l,
+			    const uint8_t id[32],
+			    uint64_t *ret_index,
 			    struct xr_err *err);
 /* The index of the MEMBER record that enrolled `name` most recently. */
-int xr_ledger_find_member(struct xr_ledger *l, const char *name, uint64_t *ret_index,
-			  struct xr_member *ret, struct xr_err *err);
+int xr_ledger_find_member(struct xr_ledger *l,
+			  const char *name,
+			  uint64_t *ret_index,
+			  struct xr_member *ret,
+			  struct xr_err *err);
 
 int xr_ledger_root(struct xr_ledger *l, uint64_t size, uint8_t ret[32], struct xr_err *err);
-int xr_ledger_inclusion(struct xr_ledger *l, uint64_t index, uint64_t size, uint8_t ret[][32],
-			size_t *ret_n, struct xr_err *err);
-int xr_ledger_consistency(struct xr_ledger *l, uint64_t m, uint64_t n, uint8_t ret[][32],
-			  size_t *ret_n, struct xr_err *err);
+int xr_ledger_inclusion(struct xr_ledger *l,
+			uint64_t index,
+			uint64_t size,
+			uint8_t ret[][32],
+			size_t *ret_n,
+			struct xr_err *err);
+int xr_ledger_consistency(struct xr_ledger *l,
+			  uint64_t m,
+			  uint64_t n,
+			  uint8_t ret[][32],
+			  size_t *ret_n,
+			  struct xr_err *err);
 
 /* Signed checkpoint text of block n (appended to ret), parsed into cp. */
-int xr_ledger_block(struct xr_ledger *l, uint64_t n, struct xr_buf *ret, struct xr_checkpoint *cp,
+int xr_ledger_block(struct xr_ledger *l,
+		    uint64_t n,
+		    struct xr_buf *ret,
+		    struct xr_checkpoint *cp,
 		    struct xr_err *err);
 /* The first block whose tree covers `index`. XR_ENOTFOUND when none yet. */
-int xr_ledger_block_covering(struct xr_ledger *l, uint64_t index, struct xr_buf *ret,
-			     struct xr_checkpoint *cp, struct xr_err *err);
+int xr_ledger_block_covering(struct xr_ledger *l,
+			     uint64_t index,
+			     struct xr_buf *ret,
+			     struct xr_checkpoint *cp,
+			     struct xr_err *err);
 
 struct xr_audit_report {
 	uint64_t records, blocks, signed_records;
@@ -98,8 +126,13 @@ struct xr_audit_report {
 /* Re-derives every Merkle node and checkpoint from the records, checks every
  * signature and every hash-chain link, and fails at the first divergence
  * with a precise message. progress (may be NULL) is called now and then. */
-int xr_ledger_audit(struct xr_ledger *l, const struct xr_vkey *keys, size_t nkeys,
-		    size_t threshold, void (*progress)(void *ctx, uint64_t done, uint64_t total),
-		    void *ctx, struct xr_audit_report *ret, struct xr_err *err);
+int xr_ledger_audit(struct xr_ledger *l,
+		    const struct xr_vkey *keys,
+		    size_t nkeys,
+		    size_t threshold,
+		    void (*progress)(void *ctx, uint64_t done, uint64_t total),
+		    void *ctx,
+		    struct xr_audit_report *ret,
+		    struct xr_err *err);
 
 #endif
