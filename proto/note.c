@@ -22,22 +22,7 @@
 
 static const char *show(const char *s, size_t n, char out[SHOW_CAP])
 {
-	size_t o = 0;
-	for (size_t i = 0; i < n && i < SHOW_MAX; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c < 0x7f && c != '\\') {
-			out[o++] = (char)c;
-		} else {
-			snprintf(out + o, 5, "\\x%02x", c);
-			o += 4;
-		}
-	}
-	if (n > SHOW_MAX) {
-		memcpy(out + o, "...", 3);
-		o += 3;
-	}
-	out[o] = '\0';
-	return out;
+	return xr_show(s, n, SHOW_MAX, out);
 }
 
 /* Length of the valid UTF-8 sequence at p (1..4), or 0 when it is invalid:

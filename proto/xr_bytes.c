@@ -123,6 +123,29 @@ int xr_read_u64(struct xr_reader *r, uint64_t *v, const char *what, struct xr_er
 	return rc;
 }
 
+const char *xr_show(const char *s, size_t n, size_t max, char *out)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && i < max; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c < 0x7f && c != '\\') {
+			out[o++] = (char)c;
+		} else {
+			static const char d[] = "0123456789abcdef";
+			out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = d[c >> 4];
+			out[o++] = d[c & 15];
+		}
+	}
+	if (n > max) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 void xr_hex_encode(const uint8_t *p, size_t n, char *out)
 {
 	static const char d[] = "0123456789abcdef";

@@ -68,6 +68,11 @@ static inline uint64_t xr_get_be64(const uint8_t *p)
 	return (uint64_t)xr_get_be32(p) << 32 | xr_get_be32(p + 4);
 }
 
+/* Shows untrusted bytes in an error message: printable ASCII as is, anything
+ * else as \xNN, cut after max input bytes with "...", so a message stays one
+ * line. out must hold 4 * max + 4 bytes. Returns out. */
+const char *xr_show(const char *s, size_t n, size_t max, char *out);
+
 /* Lower-case hex, no prefix; out must hold 2*n+1 bytes (NUL-terminated). */
 void xr_hex_encode(const uint8_t *p, size_t n, char *out);
 /* "0x" + lower-case hex; caller frees. NULL on allocation failure. */
