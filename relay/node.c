@@ -130,10 +130,111 @@ int xr_node_path(const struct xr_node *n,
 	return 0;
 }
 
+/* The keys relay.json may hold, with their types and ranges: anything else
+ * is refused, so a misspelt key is an error rather than a silent default. */
+struct cfg_key {
+	const char *name;
+	json_type type;
+	bool required;
+	json_int_t min, max; /* integers only */
+};
+
+static const struct cfg_key top_keys[] = {
+    {"network", JSON_STRING, true, 0, 0},     {"name", JSON_STRING, true, 0, 0},
+    {"admin", JSON_STRING, false, 0, 0},      {"node_key", JSON_STRING, false, 0, 0},
+    {"committee", JSON_STRING, false, 0, 0},  {"ledger", JSON_STRING, false, 0, 0},
+    {"checkpoint", JSON_OBJECT, false, 0, 0}, {NULL, 0, false, 0, 0},
+};
+
+static const struct cfg_key checkpoint_keys[] = {
+    {"every", JSON_INTEGER, false, 1, 1000000000},
+    {"interval_ms", JSON_INTEGER, false, 1, 86400000},
+    {NULL, 0, false, 0, 0},
+};
+
+static const char *type_name(json_type t)
+{
+	switch (t) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	default:
+		return "another type";
+	}
+}
+
+static int
+config_check(const json_t *o, const struct cfg_key *keys, const char *where, struct xr_err *err)
+{
+	const char *k;
+	json_t *v;
+	json_object_foreach((json_t *)o, k, v)
+	{
+		const struct cfg_key *c = keys;
+		while (c->name && strcmp(c->name, k) != 0)
+			c++;
+		if (!c->name)
+			return xr_err_set(err, XR_EINVAL, "%s: unknown key \"%s\"", where, k);
+		if (json_typeof(v) != c->type)
+			return xr_err_set(err, XR_EINVAL, "%s: \"%s\" must be %s", where, k,
+					  type_name(c->type));
+		/* jansson refuses \u0000 unless asked, so strings hold no NUL. */
+		if (c->type == JSON_STRING &&
+		    (json_string_length(v) == 0 || json_string_length(v) > 1024))
+			return xr_err_set(err, XR_EINVAL, "%s: \"%s\" must be 1..1024 characters",
+					  where, k);
+		if (c->type == JSON_INTEGER &&
+		    (json_integer_value(v) < c->min || json_integer_value(v) > c->max))
+			return xr_err_set(err, XR_EINVAL, "%s: \"%s\" must be %lld..%lld", where, k,
+					  (long long)c->min, (long long)c->max);
+	}
+	for (const struct cfg_key *c = keys; c->name; c++)
+		if (c->required && !json_object_get(o, c->name))
+			return xr_err_set(err, XR_EINVAL, "%s: \"%s\" is required", where, c->name);
+	return 0;
+}
+
+/* Reads and checks relay.json; *ret is the caller's (json_decref). */
+static int config_load(const char *path, json_t **ret, struct xr_err *err)
+{
+	struct xr_buf b;
+	json_error_t je;
+	json_t *j = NULL;
+	int rc;
+
+	xr_buf_init(&b, 1 << 20);
+	if ((rc = xr_read_file(path, 1 << 20, &b, err)) < 0)
+		goto out;
+	j = json_loadb((const char *)b.data, b.len, JSON_REJECT_DUPLICATES, &je);
+	if (!j) {
+		rc = xr_err_set(err, XR_EINVAL, "%s:%d: %s", path, je.line, je.text);
+		goto out;
+	}
+	if (!json_is_object(j)) {
+		rc = xr_err_set(err, XR_EINVAL, "%s: the config must be a JSON object", path);
+		goto out;
+	}
+	char where[4200];
+	snprintf(where, sizeof(where), "%s: checkpoint", path);
+	if ((rc = config_check(j, top_keys, path, err)) < 0)
+		goto out;
+	json_t *cp = json_object_get(j, "checkpoint");
+	if (cp && (rc = config_check(cp, checkpoint_keys, where, err)) < 0)
+		goto out;
+	*ret = j;
+	j = NULL;
+out:
+	json_decref(j);
+	xr_buf_fini(&b);
+	return rc;
+}
+
 int xr_node_open(struct xr_node *n, const char *dir, bool writer, struct xr_err *err)
 {
 	char path[4096 + 64];
-	json_error_t je;
 	struct xr_signer signer;
 	int rc;
 
@@ -142,21 +243,19 @@ int xr_node_open(struct xr_node *n, const char *dir, bool writer, struct xr_err 
 		return xr_err_set(err, XR_EINVAL, "directory name is too long");
 	memcpy(n->dir, dir, strlen(dir) + 1);
 	snprintf(path, sizeof(path), "%s/relay.json", dir);
-	n->config = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-	if (!n->config)
-		return xr_err_set(err, XR_EINVAL, "%s:%d: %s", path, je.line, je.text);
-	if (!json_is_object(n->config)) {
-		rc = xr_err_set(err, XR_EINVAL, "%s: the config is a JSON object", path);
-		goto fail;
-	}
+	if ((rc = config_load(path, &n->config, err)) < 0)
+		return rc;
 	const char *name = json_string_value(json_object_get(n->config, "name"));
 	const char *network = json_string_value(json_object_get(n->config, "network"));
-	if (!name || xr_name_check(name, NULL) < 0) {
-		rc = xr_err_set(err, XR_EINVAL, "%s: \"name\" must be a member name", path);
+	if (xr_name_check(name, err) < 0) {
+		rc = XR_EINVAL;
+		xr_err_prefix(err, "%s: \"name\"", path);
 		goto fail;
 	}
-	if (!network || !*network || strlen(network) + 7 > XR_ORIGIN_MAX) {
-		rc = xr_err_set(err, XR_EINVAL, "%s: \"network\" must be a non-empty string", path);
+	if (!*network || strlen(network) + 7 > XR_ORIGIN_MAX || strpbrk(network, " +\n\t")) {
+		rc = xr_err_set(err, XR_EINVAL,
+				"%s: \"network\" must be 1..%d characters without spaces or '+'",
+				path, XR_ORIGIN_MAX - 7);
 		goto fail;
 	}
 	memcpy(n->name, name, strlen(name) + 1);

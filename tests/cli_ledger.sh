@@ -101,9 +101,41 @@ expect 0 '"ok":true,"records":14' -- "$X" ledger audit --dir "$T/n" --json
 chmod 0644 "$T/n/node.key"
 expect 1 "mode 644; it must be 0600" -- "$X" ledger cut --dir "$T/n"
 chmod 0600 "$T/n/node.key"
-echo '{"network":' >"$T/broken.json"
-mkdir -p "$T/broken" && cp "$T/broken.json" "$T/broken/relay.json"
-expect 1 "relay.json:" -- "$X" ledger show --dir "$T/broken"
+# Hostile configs: each is refused with the offending key named.
+mkdir -p "$T/broken"
+cp "$T/n/committee.vkeys" "$T/broken/"
+bad_config() {
+	printf '%s' "$1" >"$T/broken/relay.json"
+	expect 1 "$2" -- "$X" ledger show --dir "$T/broken"
+}
+bad_config '{"network":' "relay.json:1: "
+bad_config '[1,2]' "must be a JSON object"
+bad_config '{"network":"n","name":"x","netwrok":"typo"}' 'unknown key "netwrok"'
+bad_config '{"network":"n"}' '"name" is required'
+bad_config '{"network":"n","name":5}' '"name" must be a string'
+bad_config '{"network":"n","name":"a b"}' '"name"'
+bad_config '{"network":"has space","name":"x"}' '"network" must be'
+bad_config '{"network":"n","name":"x","checkpoint":{"every":-5}}' '"every" must be 1..'
+bad_config '{"network":"n","name":"x","checkpoint":{"every":1,"interval_ms":1e3}}' '"interval_ms" must be an integer'
+bad_config '{"network":"n","name":"x","ledger":"a\u0000b"}' 'is not allowed'
+bad_config '{"network":"n","name":"x","ledger":""}' '"ledger" must be 1..1024 characters'
+bad_config '{"network":"n","name":"x","name":"y"}' 'duplicate'
+head -c 2000000 /dev/zero | tr '\0' ' ' >"$T/broken/relay.json"
+expect 1 "larger than" -- "$X" ledger show --dir "$T/broken"
+# Hostile key files.
+printf 'zz%.0s' $(seq 32) >"$T/n/bad.key"; chmod 600 "$T/n/bad.key"
+cp "$T/n/relay.json" "$T/n/relay.json.orig"
+python3 - "$T/n/relay.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1])); c["node_key"] = "bad.key"
+json.dump(c, open(sys.argv[1], "w"))
+PY
+expect 1 "key file .*bad.key.*invalid hex" -- "$X" ledger cut --dir "$T/n"
+printf '00' >"$T/n/bad.key"
+expect 1 "expected 32 hex bytes, got 1" -- "$X" ledger cut --dir "$T/n"
+head -c 5000 /dev/zero >"$T/n/bad.key"
+expect 1 "larger than" -- "$X" ledger cut --dir "$T/n"
+mv "$T/n/relay.json.orig" "$T/n/relay.json"
 
 echo "cli_ledger: $pass passed, $fails failed"
 [ "$fails" -eq 0 ]
