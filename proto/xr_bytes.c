@@ -98,7 +98,7 @@ int xr_read_bytes(
 
 int xr_read_u8(struct xr_reader *r, uint8_t *v, const char *what, struct xr_err *err)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 	int rc = xr_read_bytes(r, 1, &p, what, err);
 	if (rc == 0)
 		*v = p[0];
@@ -107,7 +107,7 @@ int xr_read_u8(struct xr_reader *r, uint8_t *v, const char *what, struct xr_err 
 
 int xr_read_u32(struct xr_reader *r, uint32_t *v, const char *what, struct xr_err *err)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 	int rc = xr_read_bytes(r, 4, &p, what, err);
 	if (rc == 0)
 		*v = xr_get_be32(p);
@@ -116,7 +116,7 @@ int xr_read_u32(struct xr_reader *r, uint32_t *v, const char *what, struct xr_er
 
 int xr_read_u64(struct xr_reader *r, uint64_t *v, const char *what, struct xr_err *err)
 {
-	const uint8_t *p;
+	const uint8_t *p = NULL;
 	int rc = xr_read_bytes(r, 8, &p, what, err);
 	if (rc == 0)
 		*v = xr_get_be64(p);
