@@ -167,7 +167,7 @@ char *xr_hex0x_new(const uint8_t *p, size_t n)
 	return s;
 }
 
-static int hexval(char c)
+int xr_hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -192,7 +192,7 @@ hex_body(const char *s, const char **ret_body, size_t *ret_n, size_t max, struct
 		return xr_err_set(err, XR_EINVAL, "hex string of %zu bytes exceeds the maximum %zu",
 				  sl / 2, max);
 	for (size_t i = 0; i < sl; i++)
-		if (hexval(s[i]) < 0)
+		if (xr_hex_digit(s[i]) < 0)
 			return xr_err_set(err, XR_EINVAL, "invalid hex digit '%c' at position %zu",
 					  s[i], i);
 	*ret_body = s;
@@ -203,7 +203,7 @@ hex_body(const char *s, const char **ret_body, size_t *ret_n, size_t max, struct
 static void hex_fill(const char *s, size_t n, uint8_t *out)
 {
 	for (size_t i = 0; i < n; i++)
-		out[i] = (uint8_t)(hexval(s[2 * i]) << 4 | hexval(s[2 * i + 1]));
+		out[i] = (uint8_t)(xr_hex_digit(s[2 * i]) << 4 | xr_hex_digit(s[2 * i + 1]));
 }
 
 int xr_hex_decode_new(const char *s, size_t max, uint8_t **ret, size_t *ret_len, struct xr_err *err)

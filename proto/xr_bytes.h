@@ -73,6 +73,9 @@ static inline uint64_t xr_get_be64(const uint8_t *p)
  * line. out must hold 4 * max + 4 bytes. Returns out. */
 const char *xr_show(const char *s, size_t n, size_t max, char *out);
 
+/* The value of one hex digit (either case), or -1. */
+int xr_hex_digit(char c);
+
 /* Lower-case hex, no prefix; out must hold 2*n+1 bytes (NUL-terminated). */
 void xr_hex_encode(const uint8_t *p, size_t n, char *out);
 /* "0x" + lower-case hex; caller frees. NULL on allocation failure. */
