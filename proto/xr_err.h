@@ -13,11 +13,12 @@ enum {
 	XR_EVERIFY = -5,   /* a signature, hash or proof did not verify */
 	XR_ESTATE = -6,	   /* operation not valid in the current state */
 	XR_EEXIST = -7,	   /* refusing to overwrite */
+	XR_ECONFLICT = -8, /* equivocation: the same key with other content */
 };
 
 struct xr_err {
 	int code;
-	char msg[256];
+	char msg[512]; /* room for two ids and a source key in one message */
 };
 
 /* Sets err (if not NULL and not already set: the first message wins) and

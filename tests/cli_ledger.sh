@@ -37,19 +37,34 @@ grep -qE '^node1\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$' "$T/n/committee.vkeys" && ok 
 expect 1 "never overwrites" -- "$X" init --dir "$T/n"
 expect 0 "size +2 records" -- "$X" ledger show --dir "$T/n"
 
-# Envelopes from the vectors, appended by the node.
-python3 - "$XR_VECTORS/envelopes.json" >"$T/envs.jsonl" <<'PY'
-import json, sys
-for v in json.load(open(sys.argv[1]))["valid"][:12]:
-    print(json.dumps(v["json"]))
+# A consistent stream of envelopes (the vectors are not one: some share
+# source keys), appended by the node.
+python3 - >"$T/envs.jsonl" <<'PY'
+import hashlib, json
+h = lambda s: "0x" + hashlib.sha256(s.encode()).hexdigest()
+for seq in range(1, 13):
+    print(json.dumps({
+        "kind": "transfer" if seq % 3 else "message",
+        "source": {"chain": "eip155:31337", "height": 10 + seq, "block": h(f"b{seq}"),
+                   "tx": h(f"t{seq}"), "log_index": seq % 2,
+                   "emitter": "0x5fbdb2315678afecb367f032d93f642f64180aa3",
+                   "sequence": seq, "time": 1763800000 + seq},
+        "destination": {"chain": "eip155:31338", "recipient": "0x" + "ab" * 20},
+        "asset": "eip155:31337/slip44:60" if seq % 3 else "",
+        "amount": str(seq * 1000) if seq % 3 else "0",
+        "payload": "0x" + "00" * seq}))
 PY
 expect 0 "^0x[0-9a-f]{64}$" -- "$X" ledger append --dir "$T/n" --file "$T/envs.jsonl"
 expect 1 "already on the ledger" -- "$X" ledger append --dir "$T/n" --file "$T/envs.jsonl"
+# The same emitter and sequence with another amount: an equivocation.
+sed -n 1p "$T/envs.jsonl" | sed 's/"amount": "1000"/"amount": "1001"/' >"$T/equiv.jsonl"
+expect 1 "equivocation on chain eip155:31337, (emitter 0x5fbdb2315678afecb367f032d93f642f64180aa3, sequence 1|tx 0x[0-9a-f]{64}, log index 1): envelope 0x[0-9a-f]{64} and stored envelope 0x[0-9a-f]{64}" -- \
+	"$X" ledger append --dir "$T/n" --file "$T/equiv.jsonl"
 echo '{"kind":"transfer"}' >"$T/bad.jsonl"
 expect 1 "line 1" -- "$X" ledger append --dir "$T/n" --file "$T/bad.jsonl"
 
 # Encode / decode / id agree with the vectors.
-first=$(head -1 "$T/envs.jsonl")
+first=$(python3 -c 'import json,sys; print(json.dumps(json.load(open(sys.argv[1]))["valid"][0]["json"]))' "$XR_VECTORS/envelopes.json")
 hex=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["valid"][0]["hex"])' "$XR_VECTORS/envelopes.json")
 id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["valid"][0]["id"])' "$XR_VECTORS/envelopes.json")
 out=$(echo "$first" | "$X" envelope encode)
@@ -60,8 +75,9 @@ expect 0 "\"kind\"" -- bash -c "echo $hex | '$X' envelope decode"
 expect 1 "magic|truncated" -- bash -c "echo 0x00 | '$X' envelope decode"
 
 # Proof by id and by index verifies; flipped bytes do not.
-"$X" proof --dir "$T/n" --id "$id" >"$T/b.json" && ok || bad "proof --id"
-expect 0 "^OK record 2 .*signed by node1.*envelope $id" -- "$X" verify "$T/b.json" --keys "$T/n/committee.vkeys"
+id1=$(head -1 "$T/envs.jsonl" | "$X" envelope id)
+"$X" proof --dir "$T/n" --id "$id1" >"$T/b.json" && ok || bad "proof --id"
+expect 0 "^OK record 2 .*signed by node1.*envelope $id1" -- "$X" verify "$T/b.json" --keys "$T/n/committee.vkeys"
 expect 0 '"ok":true' -- "$X" verify "$T/b.json" --keys "$T/n/committee.vkeys" --json
 "$X" proof --dir "$T/n" --index 0 >"$T/b0.json" && ok || bad "proof --index 0"
 expect 0 "^OK record 0" -- "$X" verify "$T/b0.json" --keys "$T/n/committee.vkeys"

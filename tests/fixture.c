@@ -18,6 +18,50 @@
 		}                                                                                  \
 	} while (0)
 
+void fx_envelope(struct xr_envelope *e, uint64_t seq)
+{
+	memset(e, 0, sizeof(*e));
+	e->kind = XR_ENV_TRANSFER;
+	memcpy(e->src_chain, "eip155:31337", 13);
+	e->src_height = 100 + seq;
+	memset(e->src_block, 0xbb, 32);
+	xr_put_be64(e->src_tx, seq);
+	e->emitter_len = 20;
+	memset(e->emitter, 0xee, 20);
+	e->sequence = seq;
+	memcpy(e->dst_chain, "eip155:31338", 13);
+	e->recipient_len = 20;
+	memset(e->recipient, 0xcc, 20);
+	memcpy(e->asset, "eip155:31337/slip44:60", 23);
+	e->amount[31] = 1;
+	e->src_time = 1763800000;
+}
+
+void fx_record_of(struct xr_buf *out,
+		  const char *author,
+		  const uint8_t *seed,
+		  const struct xr_envelope *e,
+		  const uint8_t *evidence,
+		  size_t evlen)
+{
+	struct xr_err err = {0};
+	uint8_t enc[1024], dig[32];
+	size_t len;
+	FX_OK(xr_envelope_encode(e, enc, sizeof(enc), &len, &err));
+	xr_sha256(evidence ? evidence : (const uint8_t *)"", evlen, dig);
+	struct xr_buf body;
+	xr_buf_init(&body, 4096);
+	FX_OK(xr_envelope_body_encode(enc, len, dig, &body, &err));
+	struct xr_record r = {.type = XR_REC_ENVELOPE,
+			      .time_ms = 1763800000000ull + e->sequence,
+			      .body = body.data,
+			      .body_len = (uint32_t)body.len};
+	memcpy(r.author, author, strlen(author) + 1);
+	xr_buf_reset(out);
+	FX_OK(xr_record_encode(&r, seed, out, &err));
+	xr_buf_fini(&body);
+}
+
 void fx_envelope_record(struct xr_buf *out,
 			const char *author,
 			const uint8_t *seed,
@@ -25,37 +69,9 @@ void fx_envelope_record(struct xr_buf *out,
 			const uint8_t *evidence,
 			size_t evlen)
 {
-	struct xr_envelope e = {.kind = XR_ENV_TRANSFER,
-				.src_chain = "eip155:31337",
-				.src_height = 100 + seq,
-				.log_index = 0,
-				.emitter_len = 20,
-				.sequence = seq,
-				.dst_chain = "eip155:31338",
-				.recipient_len = 20,
-				.asset = "eip155:31337/slip44:60",
-				.src_time = 1763800000};
-	struct xr_err err = {0};
-	uint8_t enc[1024], dig[32];
-	size_t len;
-	memset(e.src_block, 0xbb, 32);
-	xr_put_be64(e.src_tx, seq);
-	memset(e.emitter, 0xee, 20);
-	memset(e.recipient, 0xcc, 20);
-	e.amount[31] = 1;
-	FX_OK(xr_envelope_encode(&e, enc, sizeof(enc), &len, &err));
-	xr_sha256(evidence ? evidence : (const uint8_t *)"", evlen, dig);
-	struct xr_buf body;
-	xr_buf_init(&body, 4096);
-	FX_OK(xr_envelope_body_encode(enc, len, dig, &body, &err));
-	struct xr_record r = {.type = XR_REC_ENVELOPE,
-			      .time_ms = 1763800000000ull + seq,
-			      .body = body.data,
-			      .body_len = (uint32_t)body.len};
-	memcpy(r.author, author, strlen(author) + 1);
-	xr_buf_reset(out);
-	FX_OK(xr_record_encode(&r, seed, out, &err));
-	xr_buf_fini(&body);
+	struct xr_envelope e;
+	fx_envelope(&e, seq);
+	fx_record_of(out, author, seed, &e, evidence, evlen);
 }
 
 void fx_member_record(struct xr_buf *out,

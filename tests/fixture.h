@@ -6,9 +6,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "envelope.h"
 #include "record.h"
 #include "xr_bytes.h"
 
+/* A valid transfer envelope unique per seq (tx hash and sequence from seq). */
+void fx_envelope(struct xr_envelope *e, uint64_t seq);
+/* The ENVELOPE record of e by `author` (signed when seed is not NULL). */
+void fx_record_of(struct xr_buf *out,
+		  const char *author,
+		  const uint8_t *seed,
+		  const struct xr_envelope *e,
+		  const uint8_t *evidence,
+		  size_t evlen);
 /* An ENVELOPE record by `author` (signed when seed is not NULL) whose
  * envelope is unique per seq; the record's digest covers `evidence`. */
 void fx_envelope_record(struct xr_buf *out,

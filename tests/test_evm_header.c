@@ -1,8 +1,9 @@
 /* test_evm_header.c - adapters/evm/header.c on real anvil blocks
  * (tests/vectors/anvil-blocks.json, recorded from anvil 1.7.1, Prague): the
  * RLP of each header hashes to the block's hash, the receipts trie built
- * from eth_getBlockReceipts has the header's receiptsRoot and proves every
- * receipt, and malformed JSON and RLP are refused without a crash. */
+ * from eth_getBlockReceipts (adapters/evm/receipt.c) has the header's
+ * receiptsRoot and proves every receipt, and malformed JSON and RLP are
+ * refused without a crash. */
 #include <check.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "header.h"
 #include "keccak.h"
 #include "mpt.h"
+#include "receipt.h"
 #include "rlp.h"
 #include "xr_bytes.h"
 
@@ -55,46 +57,13 @@ static uint64_t quantity(const json_t *obj, const char *name)
 	return strtoull(s + 2, NULL, 16);
 }
 
-static void put_hex(struct xr_buf *b, const json_t *v, size_t want)
-{
-	uint8_t *p;
-	size_t n;
-	ck_assert_int_eq(xr_hex_decode_new(json_string_value(v), 1 << 20, &p, &n, NULL), 0);
-	if (want)
-		ck_assert_uint_eq(n, want);
-	xr_rlp_put_bytes(b, p, n);
-	free(p);
-}
-
+/* The library's encoder (adapters/evm/receipt.c). */
 static void encode_receipt(const json_t *r, struct xr_buf *b)
 {
-	uint64_t type = quantity(r, "type");
-	json_t *logs = json_object_get(r, "logs"), *log, *topic;
-	size_t i, j;
+	struct xr_err err = {0};
 
 	xr_buf_reset(b);
-	if (type != 0)
-		xr_buf_u8(b, (uint8_t)type);
-	size_t m = xr_rlp_list_begin(b);
-	if (json_object_get(r, "root")) /* before Byzantium: the state root */
-		put_hex(b, json_object_get(r, "root"), 32);
-	else
-		xr_rlp_put_uint(b, quantity(r, "status"));
-	xr_rlp_put_uint(b, quantity(r, "cumulativeGasUsed"));
-	put_hex(b, json_object_get(r, "logsBloom"), 256);
-	size_t ml = xr_rlp_list_begin(b);
-	json_array_foreach(logs, i, log)
-	{
-		size_t m1 = xr_rlp_list_begin(b);
-		put_hex(b, json_object_get(log, "address"), 20);
-		size_t m2 = xr_rlp_list_begin(b);
-		json_array_foreach(json_object_get(log, "topics"), j, topic) put_hex(b, topic, 32);
-		xr_rlp_list_end(b, m2);
-		put_hex(b, json_object_get(log, "data"), 0);
-		xr_rlp_list_end(b, m1);
-	}
-	xr_rlp_list_end(b, ml);
-	xr_rlp_list_end(b, m);
+	ck_assert_msg(xr_evm_receipt_from_json(r, b, &err) == 0, "%s", err.msg);
 	ck_assert(!b->failed);
 }
 
@@ -181,6 +150,13 @@ START_TEST(test_anvil_receipts)
 	ck_assert_msg(xr_mpt_build(kv, n, &t, &err) == 0, "%s", err.msg);
 	xr_mpt_root(t, root);
 	ck_assert_mem_eq(root, h.receipts_root, 32);
+	/* The same through the library's block receipts. */
+	struct xr_evm_receipts *br;
+	ck_assert_msg(xr_evm_receipts_from_json(receipts, &br, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(xr_evm_receipts_count(br), n);
+	xr_evm_receipts_root(br, root);
+	ck_assert_mem_eq(root, h.receipts_root, 32);
+	xr_evm_receipts_free(br);
 
 	struct xr_buf proof;
 	xr_buf_init(&proof, 1 << 20);

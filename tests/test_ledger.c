@@ -377,6 +377,86 @@ START_TEST(evidence_and_cursors)
 }
 END_TEST
 
+START_TEST(source_keys_and_equivocation)
+{
+	struct xr_ledger *l = open_ledger(true, false, 1000);
+	struct xr_err err = {0};
+	struct xr_ledger_batch *b = xr_ledger_batch_new();
+	struct xr_buf rec;
+	struct xr_envelope e;
+	uint8_t id[32];
+	uint64_t seq;
+	xr_buf_init(&rec, 1 << 20);
+	add_envelopes(l, 1, 5, 5);
+
+	/* Lookups by either source key find the committed envelope. */
+	fx_envelope(&e, 3);
+	ck_assert_int_eq(xr_ledger_find_source(l, &e, id, &err), 0);
+	e.sequence = 99; /* same tx and log index */
+	ck_assert_int_eq(xr_ledger_find_source(l, &e, id, &err), 0);
+	fx_envelope(&e, 3);
+	xr_put_be64(e.src_tx, 12345); /* same emitter and sequence */
+	ck_assert_int_eq(xr_ledger_find_source(l, &e, id, &err), 0);
+	fx_envelope(&e, 6);
+	ck_assert_int_eq(xr_ledger_find_source(l, &e, id, &err), XR_ENOTFOUND);
+	ck_assert_int_eq(xr_ledger_emitter_sequence(l, &e, &seq, &err), 0);
+	ck_assert_uint_eq(seq, 5);
+	e.emitter[0] ^= 1;
+	ck_assert_int_eq(xr_ledger_emitter_sequence(l, &e, &seq, &err), 0);
+	ck_assert_uint_eq(seq, 0);
+
+	/* Other bytes on a taken key: refused as an equivocation naming both. */
+	struct {
+		const char *name, *expect;
+		int batch; /* 1: the conflict is inside one batch */
+	} cases[] = {
+	    {"same emitter and sequence, other amount", "emitter 0xeeee", 0},
+	    {"same tx and log index, other sequence", "log index 0", 0},
+	    {"two of one sequence in a batch", "the batch's envelope", 1},
+	};
+	for (size_t c = 0; c < 3; c++) {
+		xr_ledger_batch_clear(b);
+		xr_err_clear(&err);
+		fx_envelope(&e, c == 2 ? 50 : 2);
+		if (c == 0)
+			e.amount[31] = 2;
+		if (c == 1)
+			e.sequence = 77;
+		if (cases[c].batch) {
+			fx_record_of(&rec, "node1", NULL, &e, NULL, 0);
+			ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err),
+					 0);
+			e.amount[31] = 9;
+		}
+		fx_record_of(&rec, "node1", NULL, &e, NULL, 0);
+		ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
+		int rc = xr_ledger_append(l, b, NULL, &err);
+		ck_assert_msg(rc == XR_ECONFLICT, "%s: rc %d (%s)", cases[c].name, rc, err.msg);
+		ck_assert_msg(strstr(err.msg, "equivocation on chain eip155:31337"), "%s", err.msg);
+		ck_assert_msg(strstr(err.msg, cases[c].expect), "%s: %s", cases[c].name, err.msg);
+		ck_assert_uint_eq(xr_ledger_size(l), 5);
+	}
+	/* The emitter's highest sequence only goes up. */
+	xr_ledger_batch_clear(b);
+	fx_envelope(&e, 9);
+	fx_record_of(&rec, "node1", NULL, &e, NULL, 0);
+	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
+	fx_envelope(&e, 7);
+	fx_record_of(&rec, "node1", NULL, &e, NULL, 0);
+	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
+	append_ok(l, b);
+	ck_assert_int_eq(xr_ledger_emitter_sequence(l, &e, &seq, &err), 0);
+	ck_assert_uint_eq(seq, 9);
+	xr_ledger_free(l);
+	l = open_ledger(false, true, 0);
+	ck_assert_int_eq(xr_ledger_emitter_sequence(l, &e, &seq, &err), 0);
+	ck_assert_uint_eq(seq, 9);
+	xr_buf_fini(&rec);
+	xr_ledger_batch_free(b);
+	xr_ledger_free(l);
+}
+END_TEST
+
 START_TEST(reader_beside_writer)
 {
 	struct xr_ledger *w = open_ledger(true, false, 50);
@@ -397,25 +477,25 @@ END_TEST
 /* Overwrites one stored value behind the ledger's back. */
 static void tamper(const char *cf, const void *k, size_t kl, const void *v, size_t vl)
 {
-	const char *names[] = {"default",  "records",	   "tiles",   "blocks",
-			       "evidence", "idx_envelope", "cursors", "members"};
+	const char *names[] = {"default",      "records",    "tiles",	"blocks", "evidence",
+			       "idx_envelope", "idx_source", "cursors", "members"};
 	rocksdb_options_t *o = rocksdb_options_create();
-	const rocksdb_options_t *cfo[8];
-	rocksdb_column_family_handle_t *h[8];
+	const rocksdb_options_t *cfo[9];
+	rocksdb_column_family_handle_t *h[9];
 	char *e = NULL;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		cfo[i] = o;
-	rocksdb_t *db = rocksdb_open_column_families(o, db_path(), 8, names, cfo, h, &e);
+	rocksdb_t *db = rocksdb_open_column_families(o, db_path(), 9, names, cfo, h, &e);
 	ck_assert_msg(!e, "%s", e);
 	int ci = 0;
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		if (strcmp(names[i], cf) == 0)
 			ci = i;
 	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
 	rocksdb_put_cf(db, wo, h[ci], k, kl, v, vl, &e);
 	ck_assert_msg(!e, "%s", e);
 	rocksdb_writeoptions_destroy(wo);
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 9; i++)
 		rocksdb_column_family_handle_destroy(h[i]);
 	rocksdb_close(db);
 	rocksdb_options_destroy(o);
@@ -596,6 +676,7 @@ static Suite *suite(void)
 	tcase_add_test(t, every_size_roots_match_frontier);
 	tcase_add_test(t, refusals_leave_no_trace);
 	tcase_add_test(t, evidence_and_cursors);
+	tcase_add_test(t, source_keys_and_equivocation);
 	tcase_add_test(t, reader_beside_writer);
 	tcase_add_test(t, audit_finds_tampering);
 	tcase_add_test(t, kill_mid_append);

@@ -9,6 +9,7 @@
 #include "ledger.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -29,14 +30,17 @@ enum {
 	CF_BLOCKS,
 	CF_EVIDENCE,
 	CF_IDX_ENVELOPE,
+	CF_IDX_SOURCE,
 	CF_CURSORS,
 	CF_MEMBERS,
 	CF_COUNT,
 };
 
-static const char *const cf_names[CF_COUNT] = {
-    "default", "records", "tiles", "blocks", "evidence", "idx_envelope", "cursors", "members",
+static const char *const cf_names[] = {
+    "default",	    "records",	  "tiles",   "blocks",	"evidence",
+    "idx_envelope", "idx_source", "cursors", "members",
 };
+_Static_assert(sizeof(cf_names) / sizeof(cf_names[0]) == CF_COUNT, "a name per column family");
 
 static const char state_key[] = "state";
 #define STATE_LEN (8 + 8 + 32 + 8 + 8)
@@ -444,7 +448,7 @@ int xr_ledger_open(const struct xr_ledger_opts *o, struct xr_ledger **ret, struc
 
 	l->opts = rocksdb_options_create();
 	rocksdb_options_set_create_if_missing(l->opts, o->create);
-	rocksdb_options_set_create_missing_column_families(l->opts, o->create);
+	rocksdb_options_set_create_missing_column_families(l->opts, 1);
 	rocksdb_options_increase_parallelism(l->opts, 2);
 	/* One writer thread; the hashed memtable below needs this off. */
 	rocksdb_options_set_allow_concurrent_memtable_write(l->opts, 0);
@@ -457,7 +461,8 @@ int xr_ledger_open(const struct xr_ledger_opts *o, struct xr_ledger **ret, struc
 		cfo[i] = rocksdb_options_create_copy(l->opts);
 		rocksdb_block_based_table_options_t *bb = rocksdb_block_based_options_create();
 		rocksdb_block_based_options_set_block_cache(bb, l->cache);
-		if (i == CF_IDX_ENVELOPE || i == CF_MEMBERS || i == CF_CURSORS || i == CF_TILES) {
+		if (i == CF_IDX_ENVELOPE || i == CF_IDX_SOURCE || i == CF_MEMBERS ||
+		    i == CF_CURSORS || i == CF_TILES) {
 			rocksdb_block_based_options_set_filter_policy(
 			    bb, rocksdb_filterpolicy_create_bloom_full(10));
 			rocksdb_block_based_options_set_cache_index_and_filter_blocks(bb, 1);
@@ -465,13 +470,13 @@ int xr_ledger_open(const struct xr_ledger_opts *o, struct xr_ledger **ret, struc
 		rocksdb_options_set_block_based_table_factory(cfo[i], bb);
 		rocksdb_block_based_options_destroy(bb);
 		/* Hashes and ids do not compress; records decompress fast with LZ4. */
-		if (i == CF_TILES || i == CF_IDX_ENVELOPE || i == CF_BLOCKS)
+		if (i == CF_TILES || i == CF_IDX_ENVELOPE || i == CF_IDX_SOURCE || i == CF_BLOCKS)
 			rocksdb_options_set_compression(cfo[i], rocksdb_no_compression);
 		else
 			rocksdb_options_set_compression(cfo[i], rocksdb_lz4_compression);
 		if (i == CF_RECORDS || i == CF_IDX_ENVELOPE)
 			rocksdb_options_set_write_buffer_size(cfo[i], 64 << 20);
-		if (i == CF_IDX_ENVELOPE) {
+		if (i == CF_IDX_ENVELOPE || i == CF_IDX_SOURCE) {
 			/* Ids are random and only ever looked up whole: a hashed memtable
 			 * spares the ordered skiplist's insert cost, which was the largest
 			 * item in the append profile; the bloom lets new ids (the common
@@ -652,6 +657,49 @@ static void put_state(struct xr_ledger *l, rocksdb_writebatch_t *wb)
 				  (const char *)v, sizeof(v));
 }
 
+/* The dedup keys of DESIGN.md, hashed to fixed-size keys of idx_source:
+ * (source chain, emitter, sequence) and (source chain, tx hash, log index)
+ * map to the envelope id; (source chain, emitter) maps to the highest
+ * sequence committed for that emitter. */
+enum { SK_SEQUENCE = 1, SK_TXLOG = 2, SK_EMITTER = 3 };
+
+static void source_key(int kind, const struct xr_envelope *e, uint8_t ret[32])
+{
+	uint8_t buf[1 + XR_ENV_CHAIN_MAX + 1 + 1 + XR_ENV_EMITTER_MAX + 32 + 8];
+	size_t n = 0, cl = strlen(e->src_chain);
+	buf[n++] = (uint8_t)kind;
+	memcpy(buf + n, e->src_chain, cl);
+	n += cl;
+	buf[n++] = 0;
+	if (kind == SK_TXLOG) {
+		memcpy(buf + n, e->src_tx, 32);
+		n += 32;
+		xr_put_be32(buf + n, e->log_index);
+		n += 4;
+	} else {
+		buf[n++] = e->emitter_len;
+		memcpy(buf + n, e->emitter, e->emitter_len);
+		n += e->emitter_len;
+		if (kind == SK_SEQUENCE) {
+			xr_put_be64(buf + n, e->sequence);
+			n += 8;
+		}
+	}
+	xr_sha256(buf, n, ret);
+}
+
+struct src_ent {
+	uint8_t key[32];
+	uint8_t val[32]; /* envelope id, or be64 sequence for SK_EMITTER */
+	uint32_t rec;	 /* record in the batch */
+	uint8_t kind;
+};
+
+static int cmp_src(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
 /* SHA-256 of the empty string: the digest of empty evidence. */
 static const uint8_t sha256_empty[32] = {
     0xe3, 0xb0, 0xc4, 0x42, 0x98, 0xfc, 0x1c, 0x14, 0x9a, 0xfb, 0xf4, 0xc8, 0x99, 0x6f, 0xb9, 0x24,
@@ -704,6 +752,140 @@ static int check_author(struct xr_ledger *l,
 	return 0;
 }
 
+static int get_source(
+    struct xr_ledger *l, const uint8_t key[32], uint8_t ret[32], size_t want, struct xr_err *err)
+{
+	char *e = NULL;
+	size_t vl;
+	rocksdb_pinnableslice_t *ps =
+	    rocksdb_get_pinned_cf(l->db, l->ro, l->cf[CF_IDX_SOURCE], (const char *)key, 32, &e);
+	if (e)
+		return rerr(err, e, "reading the source index");
+	if (!ps)
+		return XR_ENOTFOUND;
+	const char *v = rocksdb_pinnableslice_value(ps, &vl);
+	int rc = vl == want ? 0 : xr_err_set(err, XR_EIO, "source index entry has length %zu", vl);
+	if (rc == 0)
+		memcpy(ret, v, want);
+	rocksdb_pinnableslice_destroy(ps);
+	return rc;
+}
+
+/* Describes the envelope of batch record `rec` for an equivocation message. */
+static void describe(const struct xr_ledger_batch *b, uint32_t rec, int kind, char *out, size_t cap)
+{
+	const struct batch_rec *br = &b->recs[rec];
+	struct xr_record r;
+	struct xr_envelope e;
+	const uint8_t *env, *dig;
+	size_t env_len;
+	char hex[2 * XR_ENV_EMITTER_MAX + 1];
+	out[0] = '\0';
+	if (xr_record_decode(b->data.data + br->off, br->len, &r, NULL) < 0 ||
+	    xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig, NULL) < 0 ||
+	    xr_envelope_decode(env, env_len, &e, NULL) < 0)
+		return;
+	if (kind == SK_TXLOG) {
+		xr_hex_encode(e.src_tx, 32, hex);
+		snprintf(out, cap, "chain %s, tx 0x%s, log index %u", e.src_chain, hex,
+			 e.log_index);
+	} else {
+		xr_hex_encode(e.emitter, e.emitter_len, hex);
+		snprintf(out, cap, "chain %s, emitter 0x%s, sequence %llu", e.src_chain, hex,
+			 (unsigned long long)e.sequence);
+	}
+}
+
+static int equivocation(const struct xr_ledger_batch *b,
+			const struct src_ent *se,
+			const uint8_t other[32],
+			const char *where,
+			struct xr_err *err)
+{
+	char what[256], a[65], o[65];
+	describe(b, se->rec, se->kind, what, sizeof(what));
+	xr_hex_encode(se->val, 32, a);
+	xr_hex_encode(other, 32, o);
+	return xr_err_set(err, XR_ECONFLICT,
+			  "equivocation on %s: envelope 0x%s and %s envelope 0x%s share that key",
+			  what, a, where, o);
+}
+
+/* Dedup keys: a second envelope on a key with other bytes is an
+ * equivocation, refused with both ids; emitters' highest sequences advance. */
+static int check_sources(struct xr_ledger *l,
+			 const struct xr_ledger_batch *b,
+			 rocksdb_writebatch_t *wb,
+			 struct src_ent *src,
+			 size_t n,
+			 struct xr_err *err)
+{
+	qsort(src, n, sizeof(*src), cmp_src);
+	for (size_t i = 0; i < n; i++) {
+		struct src_ent *se = &src[i];
+		uint8_t stored[32];
+		int rc;
+		if (se->kind == SK_EMITTER) {
+			/* Entries of one emitter are adjacent: write the highest once. */
+			uint64_t hi = xr_get_be64(se->val);
+			while (i + 1 < n && memcmp(src[i + 1].key, se->key, 32) == 0) {
+				uint64_t s = xr_get_be64(src[++i].val);
+				hi = s > hi ? s : hi;
+			}
+			rc = get_source(l, se->key, stored, 8, err);
+			if (rc == 0 && xr_get_be64(stored) > hi)
+				hi = xr_get_be64(stored);
+			else if (rc < 0 && rc != XR_ENOTFOUND)
+				return rc;
+			uint8_t v[8];
+			xr_put_be64(v, hi);
+			rocksdb_writebatch_put_cf(wb, l->cf[CF_IDX_SOURCE], (const char *)se->key,
+						  32, (const char *)v, 8);
+			continue;
+		}
+		if (i + 1 < n && memcmp(src[i + 1].key, se->key, 32) == 0)
+			return equivocation(b, se, src[i + 1].val, "the batch's", err);
+		rc = get_source(l, se->key, stored, 32, err);
+		if (rc == 0 && memcmp(stored, se->val, 32) != 0)
+			return equivocation(b, se, stored, "stored", err);
+		if (rc < 0 && rc != XR_ENOTFOUND)
+			return rc;
+		rocksdb_writebatch_put_cf(wb, l->cf[CF_IDX_SOURCE], (const char *)se->key, 32,
+					  (const char *)se->val, 32);
+	}
+	return 0;
+}
+
+int xr_ledger_find_source(struct xr_ledger *l,
+			  const struct xr_envelope *e,
+			  uint8_t ret_id[32],
+			  struct xr_err *err)
+{
+	uint8_t key[32];
+	for (int kind = SK_SEQUENCE; kind <= SK_TXLOG; kind++) {
+		source_key(kind, e, key);
+		int rc = get_source(l, key, ret_id, 32, err);
+		if (rc != XR_ENOTFOUND)
+			return rc;
+	}
+	return XR_ENOTFOUND;
+}
+
+int xr_ledger_emitter_sequence(struct xr_ledger *l,
+			       const struct xr_envelope *e,
+			       uint64_t *ret_seq,
+			       struct xr_err *err)
+{
+	uint8_t key[32], v[32];
+	source_key(SK_EMITTER, e, key);
+	int rc = get_source(l, key, v, 8, err);
+	if (rc == 0)
+		*ret_seq = xr_get_be64(v);
+	else if (rc == XR_ENOTFOUND)
+		*ret_seq = 0;
+	return rc == XR_ENOTFOUND ? 0 : rc;
+}
+
 int xr_ledger_append(struct xr_ledger *l,
 		     struct xr_ledger_batch *b,
 		     uint64_t *ret_first,
@@ -720,6 +902,8 @@ int xr_ledger_append(struct xr_ledger *l,
 	/* Envelope ids with their record index, sorted before they are written:
 	 * in-order inserts are much cheaper for RocksDB's memtable. */
 	uint8_t(*ids)[40] = malloc((b->nrecs ? b->nrecs : 1) * 40);
+	struct src_ent *src = malloc((b->nrecs ? b->nrecs : 1) * 3 * sizeof(*src));
+	size_t nsrc = 0;
 	struct xr_buf tmp;
 	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
 	struct append_ctx ac = {l, wb};
@@ -728,7 +912,7 @@ int xr_ledger_append(struct xr_ledger *l,
 	int rc = 0;
 
 	xr_buf_init(&tmp, XR_NOTE_MAX_LEN * 2);
-	if (!save_f || !save_e || !ids) {
+	if (!save_f || !save_e || !ids || !src) {
 		rc = xr_err_set(err, XR_ENOMEM, "out of memory appending to the ledger");
 		goto out_free;
 	}
@@ -777,6 +961,17 @@ int xr_ledger_append(struct xr_ledger *l,
 			}
 			xr_envelope_id(env, env_len, ids[nids]);
 			memcpy(ids[nids] + 32, k, 8);
+			for (int kind = SK_SEQUENCE; kind <= SK_EMITTER; kind++) {
+				struct src_ent *se = &src[nsrc++];
+				source_key(kind, &e, se->key);
+				memset(se->val, 0, 32);
+				if (kind == SK_EMITTER)
+					xr_put_be64(se->val, e.sequence);
+				else
+					memcpy(se->val, ids[nids], 32);
+				se->rec = (uint32_t)i;
+				se->kind = (uint8_t)kind;
+			}
 			nids++;
 			if (br->ev_len)
 				rocksdb_writebatch_put_cf(wb, l->cf[CF_EVIDENCE], (const char *)k,
@@ -841,6 +1036,8 @@ int xr_ledger_append(struct xr_ledger *l,
 						  32, (const char *)ids[i] + 32, 8);
 		}
 	}
+	if (nsrc && (rc = check_sources(l, b, wb, src, nsrc, err)) < 0)
+		goto undo;
 	if (l->size > l->cp_size && now_ms() - l->cp_time_ms >= l->cp_ms &&
 	    (rc = cut_checkpoint(l, wb, &tmp, err)) < 0)
 		goto undo;
@@ -886,6 +1083,7 @@ out_free:
 	free(save_f);
 	free(save_e);
 	free(ids);
+	free(src);
 	return rc;
 }
 

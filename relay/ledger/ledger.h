@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "envelope.h"
 #include "merkle.h"
 #include "note.h"
 #include "record.h"
@@ -85,6 +86,20 @@ int xr_ledger_find_envelope(struct xr_ledger *l,
 			    const uint8_t id[32],
 			    uint64_t *ret_index,
 			    struct xr_err *err);
+/* Dedup by source: the id of a committed envelope with the same (source
+ * chain, emitter, sequence) or (source chain, tx hash, log index) as e.
+ * XR_ENOTFOUND when there is none. Appending an envelope whose keys are taken
+ * by another envelope fails with XR_ECONFLICT (an equivocation). */
+int xr_ledger_find_source(struct xr_ledger *l,
+			  const struct xr_envelope *e,
+			  uint8_t ret_id[32],
+			  struct xr_err *err);
+/* The highest sequence committed for e's (source chain, emitter); 0: none. */
+int xr_ledger_emitter_sequence(struct xr_ledger *l,
+			       const struct xr_envelope *e,
+			       uint64_t *ret_seq,
+			       struct xr_err *err);
+
 /* The index of the MEMBER record that enrolled `name` most recently. */
 int xr_ledger_find_member(struct xr_ledger *l,
 			  const char *name,
