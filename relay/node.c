@@ -114,6 +114,16 @@ int xr_vkeys_load(const char *path, struct xr_vkey **ret, size_t *ret_n, struct 
 	return rc;
 }
 
+int xr_node_resolve(
+    const struct xr_node *n, const char *rel, char *out, size_t cap, struct xr_err *err)
+{
+	int w = rel[0] == '/' ? snprintf(out, cap, "%s", rel)
+			      : snprintf(out, cap, "%s/%s", n->dir, rel);
+	if (w < 0 || (size_t)w >= cap)
+		return xr_err_set(err, XR_EINVAL, "path '%s' is too long", rel);
+	return 0;
+}
+
 int xr_node_path(const struct xr_node *n,
 		 const char *key,
 		 const char *dflt,
@@ -122,12 +132,7 @@ int xr_node_path(const struct xr_node *n,
 		 struct xr_err *err)
 {
 	const char *v = json_string_value(json_object_get(n->config, key));
-	if (!v)
-		v = dflt;
-	int w = v[0] == '/' ? snprintf(out, cap, "%s", v) : snprintf(out, cap, "%s/%s", n->dir, v);
-	if (w < 0 || (size_t)w >= cap)
-		return xr_err_set(err, XR_EINVAL, "path for '%s' is too long", key);
-	return 0;
+	return xr_node_resolve(n, v ? v : dflt, out, cap, err);
 }
 
 /* The keys relay.json may hold, with their types and ranges: anything else
@@ -140,10 +145,17 @@ struct cfg_key {
 };
 
 static const struct cfg_key top_keys[] = {
-    {"network", JSON_STRING, true, 0, 0},     {"name", JSON_STRING, true, 0, 0},
-    {"admin", JSON_STRING, false, 0, 0},      {"node_key", JSON_STRING, false, 0, 0},
-    {"committee", JSON_STRING, false, 0, 0},  {"ledger", JSON_STRING, false, 0, 0},
-    {"checkpoint", JSON_OBJECT, false, 0, 0}, {NULL, 0, false, 0, 0},
+    {"network", JSON_STRING, true, 0, 0},
+    {"name", JSON_STRING, true, 0, 0},
+    {"admin", JSON_STRING, false, 0, 0},
+    {"node_key", JSON_STRING, false, 0, 0},
+    {"committee", JSON_STRING, false, 0, 0},
+    {"ledger", JSON_STRING, false, 0, 0},
+    {"checkpoint", JSON_OBJECT, false, 0, 0},
+    {"chains", JSON_ARRAY, false, 0, 0},
+    {"scan_range", JSON_INTEGER, false, 1, 100000},
+    {"poll_ms", JSON_INTEGER, false, 10, 600000},
+    {NULL, 0, false, 0, 0},
 };
 
 static const struct cfg_key checkpoint_keys[] = {
@@ -161,6 +173,8 @@ static const char *type_name(json_type t)
 		return "a string";
 	case JSON_INTEGER:
 		return "an integer";
+	case JSON_ARRAY:
+		return "an array";
 	default:
 		return "another type";
 	}

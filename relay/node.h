@@ -38,6 +38,9 @@ struct xr_node {
  * writer holding the node's key). */
 int xr_node_open(struct xr_node *n, const char *dir, bool writer, struct xr_err *err);
 void xr_node_close(struct xr_node *n);
+/* A path relative to the node directory (absolute paths stay as they are). */
+int xr_node_resolve(const struct xr_node *n, const char *rel, char *out, size_t cap,
+		    struct xr_err *err);
 /* path of a file named in the config (relative to the config's folder). */
 int xr_node_path(const struct xr_node *n,
 		 const char *key,

@@ -25,6 +25,9 @@ int cmd_proof(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_verify_consistency(int argc, char **argv);
 int cmd_ledger(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_envelopes(int argc, char **argv);
 
 /* Dispatches argv[1] through a table; prints the table on --help. */
 int xr_cli_dispatch(const char *prog, const struct xr_cmd *cmds, int argc, char **argv);

@@ -3,6 +3,9 @@
 
 static const struct xr_cmd cmds[] = {
     {"init", cmd_init, "create a node directory: keys, config, committee, genesis ledger"},
+    {"run", cmd_run, "run the relay in the foreground (as xrelayd)"},
+    {"status", cmd_status, "per-chain progress and the ledger, also while running"},
+    {"envelopes", cmd_envelopes, "list committed envelopes"},
     {"envelope", cmd_envelope, "encode, decode or hash an envelope (JSON <-> hex)"},
     {"ledger", cmd_ledger, "append, checkpoint, show, audit and prove consistency"},
     {"proof", cmd_proof, "print the proof bundle of a record"},

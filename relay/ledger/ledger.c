@@ -1087,6 +1087,13 @@ out_free:
 	return rc;
 }
 
+int xr_ledger_checkpoint_due(struct xr_ledger *l, struct xr_err *err)
+{
+	if (l->read_only || l->size == l->cp_size || now_ms() - l->cp_time_ms < l->cp_ms)
+		return 0;
+	return xr_ledger_checkpoint(l, err);
+}
+
 int xr_ledger_checkpoint(struct xr_ledger *l, struct xr_err *err)
 {
 	if (l->read_only)

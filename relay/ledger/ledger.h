@@ -70,6 +70,10 @@ int xr_ledger_append(struct xr_ledger *l,
 /* Cuts a checkpoint covering every record now, unless the newest already does. */
 int xr_ledger_checkpoint(struct xr_ledger *l, struct xr_err *err);
 
+/* Cuts a checkpoint if records are waiting and the interval has passed: for
+ * a timer, so that an idle ledger's tail is covered within the interval. */
+int xr_ledger_checkpoint_due(struct xr_ledger *l, struct xr_err *err);
+
 uint64_t xr_ledger_size(const struct xr_ledger *l);
 /* Number of checkpoints (blocks) cut so far. */
 uint64_t xr_ledger_blocks(const struct xr_ledger *l);

@@ -2,9 +2,12 @@
  * testing the loader and the relay's pipeline logic (dedup, gaps,
  * equivocation, restarts) without a node. Block h holds `per_block` events
  * with consecutive sequences; the head is read from `head_file` on every
- * call, so a test moves the chain by rewriting one number. `twist_seq`
- * gives that sequence another amount (an equivocation once the original is
- * committed); `skip_seq` leaves that sequence out (a gap). */
+ * call, so a test moves the chain by rewriting one number. At height
+ * `twist_height` it also emits sequence `twist_seq` again with another
+ * amount (an equivocation); `skip_seq` leaves that sequence out (a gap);
+ * block hashes mix in the number in `salt_file`, so changing it rewrites
+ * history (a reorg below the final height). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +20,9 @@
 
 struct synth {
 	char chain[XR_ENV_CHAIN_MAX + 1];
-	char head_file[1024];
+	char head_file[1024], salt_file[1024];
 	unsigned per_block, confirmations;
-	uint64_t twist_seq, skip_seq;
+	uint64_t twist_seq, twist_height, skip_seq;
 };
 
 static int synth_open(const struct xr_host *host,
@@ -47,6 +50,10 @@ static int synth_open(const struct xr_host *host,
 	s->per_block = pb > 0 ? (unsigned)pb : 2;
 	s->confirmations = (unsigned)json_integer_value(json_object_get(p, "confirmations"));
 	s->twist_seq = (uint64_t)json_integer_value(json_object_get(p, "twist_seq"));
+	s->twist_height = (uint64_t)json_integer_value(json_object_get(p, "twist_height"));
+	const char *salt = json_string_value(json_object_get(p, "salt_file"));
+	if (salt && strlen(salt) < sizeof(s->salt_file))
+		memcpy(s->salt_file, salt, strlen(salt) + 1);
 	s->skip_seq = (uint64_t)json_integer_value(json_object_get(p, "skip_seq"));
 	json_decref(p);
 	*ret_chain = s;
@@ -58,15 +65,20 @@ static void synth_close(void *chain)
 	free(chain);
 }
 
+static int read_number(const char *path, unsigned long long *ret)
+{
+	FILE *f = path[0] ? fopen(path, "r") : NULL;
+	int ok = f && fscanf(f, "%llu", ret) == 1;
+	if (f)
+		fclose(f);
+	return ok ? 0 : -1;
+}
+
 static int synth_head(void *chain, struct xr_head *ret, struct xr_err *err)
 {
 	struct synth *s = chain;
-	FILE *f = fopen(s->head_file, "r");
 	unsigned long long h;
-	int ok = f && fscanf(f, "%llu", &h) == 1;
-	if (f)
-		fclose(f);
-	if (!ok)
+	if (read_number(s->head_file, &h) < 0)
 		return xr_err_set(err, XR_EIO, "synth: cannot read the head from %s", s->head_file);
 	memset(ret, 0, sizeof(*ret));
 	ret->latest = h;
@@ -77,10 +89,13 @@ static int synth_head(void *chain, struct xr_head *ret, struct xr_err *err)
 
 static int synth_block_hash(void *chain, uint64_t height, uint8_t ret[32], struct xr_err *err)
 {
-	(void)chain;
+	struct synth *s = chain;
+	unsigned long long salt = 0;
 	(void)err;
+	read_number(s->salt_file, &salt);
 	memset(ret, 0x5a, 32);
 	xr_put_be64(ret, height);
+	xr_put_be64(ret + 8, salt);
 	return 0;
 }
 
@@ -90,9 +105,11 @@ static int synth_scan(
 	struct synth *s = chain;
 	uint8_t enc[1024];
 	for (uint64_t h = from; h <= to; h++) {
-		for (unsigned i = 0; i < s->per_block; i++) {
-			uint64_t seq = (h - 1) * s->per_block + i + 1;
-			if (h == 0 || seq == s->skip_seq)
+		unsigned n = s->per_block + (h == s->twist_height && s->twist_seq ? 1 : 0);
+		for (unsigned i = 0; i < n; i++) {
+			bool twist = i == s->per_block;
+			uint64_t seq = twist ? s->twist_seq : (h - 1) * s->per_block + i + 1;
+			if (h == 0 || (!twist && seq == s->skip_seq))
 				continue;
 			struct xr_envelope e = {.kind = XR_ENV_TRANSFER,
 						.src_height = h,
@@ -106,10 +123,10 @@ static int synth_scan(
 			snprintf(e.asset, sizeof(e.asset), "%s/slip44:60", s->chain);
 			synth_block_hash(chain, h, e.src_block, err);
 			memset(e.src_tx, 0x7a, 32);
-			xr_put_be64(e.src_tx, seq);
+			xr_put_be64(e.src_tx, h);
 			memset(e.emitter, 0xee, 20);
 			memset(e.recipient, 0xcc, 20);
-			xr_put_be64(e.amount + 24, seq == s->twist_seq ? 1000 + seq : seq);
+			xr_put_be64(e.amount + 24, twist ? 1000 + seq : seq);
 			size_t len;
 			int rc = xr_envelope_encode(&e, enc, sizeof(enc), &len, err);
 			if (rc < 0)

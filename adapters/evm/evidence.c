@@ -1,0 +1,611 @@
+/* evidence.c - EVM evidence: encoding, its JSON view, and the check that a
+ * header and receipt proof carry exactly the envelope's Sent event. */
+#include "evidence.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge_artifact.h"
+#include "keccak.h"
+#include "mpt.h"
+#include "rlp.h"
+
+/* --- the evidence list ------------------------------------------------------ */
+
+int xr_evm_evidence_encode(const uint8_t *header_rlp,
+			   size_t header_len,
+			   uint64_t receipt_index,
+			   const uint8_t *proof,
+			   size_t proof_len,
+			   uint64_t log_position,
+			   struct xr_buf *out,
+			   struct xr_err *err)
+{
+	size_t mark = out->len, used, nodes = 0;
+	bool was_failed = out->failed;
+	struct xr_rlp_item node;
+	int rc = 0;
+
+	size_t m = xr_rlp_list_begin(out);
+	xr_rlp_put_bytes(out, header_rlp, header_len);
+	xr_rlp_put_uint(out, receipt_index);
+	size_t mp = xr_rlp_list_begin(out);
+	for (size_t off = 0; off < proof_len; off += used) {
+		if ((rc = xr_rlp_decode_prefix(proof + off, proof_len - off, &node, &used, err)) <
+		    0) {
+			xr_err_prefix(err, "receipt proof node %zu", nodes);
+			goto out;
+		}
+		xr_rlp_put_bytes(out, node.raw, node.raw_len);
+		nodes++;
+	}
+	if (nodes == 0 || nodes > XR_EVM_PROOF_MAX_NODES) {
+		rc = xr_err_set(err, XR_EINVAL, "receipt proof has %zu nodes, expected 1..%d",
+				nodes, XR_EVM_PROOF_MAX_NODES);
+		goto out;
+	}
+	xr_rlp_list_end(out, mp);
+	xr_rlp_put_uint(out, log_position);
+	xr_rlp_list_end(out, m);
+	if (!was_failed && (out->failed || out->len - mark > XR_EVM_EVIDENCE_MAX))
+		rc = xr_err_set(err, XR_ENOMEM, "evidence of %zu bytes is too large",
+				out->len - mark);
+out:
+	if (rc < 0 && !was_failed) {
+		out->len = mark;
+		out->failed = false;
+	}
+	return rc;
+}
+
+struct parts {
+	struct xr_rlp_item header; /* byte string: the header RLP */
+	uint64_t receipt_index;
+	struct xr_rlp_item proof; /* list of byte strings */
+	size_t n_nodes;
+	uint64_t log_position;
+};
+
+/* Splits evidence bytes into their parts, checking shape and caps only. */
+static int split(const uint8_t *p, size_t n, struct parts *ret, struct xr_err *err)
+{
+	struct xr_rlp_item top, f[4], node;
+	struct xr_rlp_iter it;
+	struct parts s;
+	int rc;
+
+	if (n > XR_EVM_EVIDENCE_MAX)
+		return xr_err_set(err, XR_EINVAL, "evidence is %zu bytes, expected at most %u", n,
+				  XR_EVM_EVIDENCE_MAX);
+	if ((rc = xr_rlp_decode(p, n, &top, err)) < 0) {
+		xr_err_prefix(err, "evidence");
+		return rc;
+	}
+	if ((rc = xr_rlp_list_exact(&top, f, 4, "evidence", err)) < 0)
+		return rc;
+	memset(&s, 0, sizeof(s));
+	if (f[0].kind != XR_RLP_BYTES)
+		return xr_err_set(err, XR_EINVAL, "evidence header_rlp is a list, expected bytes");
+	if (f[0].len > XR_EVM_HEADER_RLP_MAX)
+		return xr_err_set(err, XR_EINVAL,
+				  "evidence header_rlp is %zu bytes, expected at most %d", f[0].len,
+				  XR_EVM_HEADER_RLP_MAX);
+	s.header = f[0];
+	if ((rc = xr_rlp_uint64(&f[1], &s.receipt_index, "evidence receipt_index", err)) < 0)
+		return rc;
+	if (s.receipt_index >= XR_EVM_BLOCK_RECEIPTS_MAX)
+		return xr_err_set(err, XR_EINVAL, "evidence receipt_index %llu, expected 0..%d",
+				  (unsigned long long)s.receipt_index,
+				  XR_EVM_BLOCK_RECEIPTS_MAX - 1);
+	if (f[2].kind != XR_RLP_LIST)
+		return xr_err_set(err, XR_EINVAL,
+				  "evidence receipt_proof is a byte string, expected a list");
+	s.proof = f[2];
+	xr_rlp_iter_init(&it, &f[2], 2);
+	while ((rc = xr_rlp_next(&it, &node, err)) > 0) {
+		if (node.kind != XR_RLP_BYTES)
+			return xr_err_set(
+			    err, XR_EINVAL,
+			    "evidence receipt_proof node %zu is a list, expected bytes", s.n_nodes);
+		if (++s.n_nodes > XR_EVM_PROOF_MAX_NODES)
+			return xr_err_set(err, XR_EINVAL,
+					  "evidence receipt_proof has more than %d nodes",
+					  XR_EVM_PROOF_MAX_NODES);
+	}
+	if (rc < 0)
+		return rc;
+	if (s.n_nodes == 0)
+		return xr_err_set(err, XR_EINVAL, "evidence receipt_proof has no nodes");
+	if ((rc = xr_rlp_uint64(&f[3], &s.log_position, "evidence log_position", err)) < 0)
+		return rc;
+	if (s.log_position >= XR_EVM_RECEIPT_MAX_LOGS)
+		return xr_err_set(err, XR_EINVAL, "evidence log_position %llu, expected 0..%d",
+				  (unsigned long long)s.log_position, XR_EVM_RECEIPT_MAX_LOGS - 1);
+	*ret = s;
+	return 0;
+}
+
+void xr_evm_evidence_fini(struct xr_evm_evidence *ev)
+{
+	if (!ev)
+		return;
+	free(ev->proof);
+	ev->proof = NULL;
+}
+
+int xr_evm_evidence_open(const uint8_t *p,
+			 size_t n,
+			 struct xr_evm_evidence *ret,
+			 struct xr_err *err)
+{
+	struct xr_evm_evidence *ev = NULL;
+	struct xr_rlp_iter it;
+	struct xr_rlp_item node;
+	struct parts s;
+	uint8_t key[9];
+	const uint8_t *val;
+	size_t val_len, off = 0;
+	int rc;
+
+	if ((rc = split(p, n, &s, err)) < 0)
+		return rc;
+	if (!(ev = calloc(1, sizeof(*ev))))
+		return xr_err_set(err, XR_ENOMEM, "out of memory opening evidence");
+	if ((rc = xr_evm_header_decode(s.header.p, s.header.len, &ev->header, err)) < 0) {
+		xr_err_prefix(err, "evidence header_rlp");
+		goto out;
+	}
+	xr_keccak256(s.header.p, s.header.len, ev->block_hash);
+	ev->receipt_index = s.receipt_index;
+	ev->log_position = s.log_position;
+	/* The proof verifier takes the nodes back to back. */
+	ev->proof_len = s.proof.len; /* an upper bound: the payload with headers */
+	if (!(ev->proof = malloc(ev->proof_len ? ev->proof_len : 1))) {
+		rc =
+		    xr_err_set(err, XR_ENOMEM, "out of memory for a %zu-byte proof", ev->proof_len);
+		goto out;
+	}
+	xr_rlp_iter_init(&it, &s.proof, 2);
+	for (size_t i = 0; (rc = xr_rlp_next(&it, &node, err)) > 0; i++) {
+		/* Each node must be one RLP item of its own: otherwise the same
+		 * concatenation could be cut into nodes in several ways, and
+		 * evidence would have more than one encoding. */
+		struct xr_rlp_item one;
+		if ((rc = xr_rlp_decode(node.p, node.len, &one, err)) < 0) {
+			xr_err_prefix(err, "evidence receipt_proof node %zu", i);
+			goto out;
+		}
+		memcpy(ev->proof + off, node.p, node.len);
+		off += node.len;
+	}
+	if (rc < 0)
+		goto out;
+	ev->proof_len = off;
+	rc = xr_mpt_verify(ev->header.receipts_root, key, xr_mpt_index_key(s.receipt_index, key),
+			   ev->proof, ev->proof_len, &val, &val_len, err);
+	if (rc == XR_ENOTFOUND) {
+		rc = xr_err_set(err, XR_EVERIFY,
+				"receipt proof shows no receipt %llu under receiptsRoot",
+				(unsigned long long)s.receipt_index);
+		goto out;
+	}
+	if (rc < 0) {
+		xr_err_prefix(err, "receipt %llu", (unsigned long long)s.receipt_index);
+		goto out;
+	}
+	if ((rc = xr_evm_receipt_decode(val, val_len, &ev->receipt, err)) < 0) {
+		xr_err_prefix(err, "proven receipt %llu", (unsigned long long)s.receipt_index);
+		goto out;
+	}
+	if (s.log_position >= ev->receipt.n_logs) {
+		rc = xr_err_set(err, XR_EINVAL,
+				"evidence log_position %llu, receipt %llu has %zu logs",
+				(unsigned long long)s.log_position,
+				(unsigned long long)s.receipt_index, ev->receipt.n_logs);
+		goto out;
+	}
+	if ((rc = xr_evm_receipt_log(&ev->receipt, s.log_position, &ev->log, err)) < 0)
+		goto out;
+	memcpy(ret, ev, sizeof(*ev));
+	ev->proof = NULL; /* now owned by *ret */
+out:
+	if (ev)
+		free(ev->proof);
+	free(ev);
+	return rc;
+}
+
+/* --- the Sent event --------------------------------------------------------- */
+
+/* A 32-byte ABI word that must hold a value below 2^64. */
+static int word_u64(const uint8_t *w, const char *what, uint64_t *ret, struct xr_err *err)
+{
+	for (int i = 0; i < 24; i++)
+		if (w[i])
+			return xr_err_set(err, XR_EINVAL, "sent event %s does not fit in 64 bits",
+					  what);
+	*ret = xr_get_be64(w + 24);
+	return 0;
+}
+
+/* A dynamic `bytes`/`string` member at offset off, which must be where the
+ * canonical encoding puts it (want); *next gets where the next one goes. */
+static int dyn(const uint8_t *d,
+	       size_t len,
+	       const uint8_t *head_word,
+	       uint64_t want,
+	       size_t max,
+	       const char *what,
+	       const uint8_t **ret_p,
+	       size_t *ret_n,
+	       uint64_t *next,
+	       struct xr_err *err)
+{
+	uint64_t off, n;
+	int rc;
+
+	if ((rc = word_u64(head_word, what, &off, err)) < 0)
+		return rc;
+	if (off != want)
+		return xr_err_set(err, XR_EINVAL,
+				  "sent event %s at offset %llu, expected %llu (canonical abi)",
+				  what, (unsigned long long)off, (unsigned long long)want);
+	if (off > len || len - off < 32)
+		return xr_err_set(err, XR_EINVAL, "sent event %s length is past the data end",
+				  what);
+	if ((rc = word_u64(d + off, what, &n, err)) < 0)
+		return rc;
+	if (n > max)
+		return xr_err_set(err, XR_EINVAL,
+				  "sent event %s is %llu bytes, expected at most %zu", what,
+				  (unsigned long long)n, max);
+	uint64_t padded = (n + 31) / 32 * 32;
+	if (len - off - 32 < padded)
+		return xr_err_set(err, XR_EINVAL,
+				  "sent event %s of %llu bytes is past the data end", what,
+				  (unsigned long long)n);
+	for (uint64_t i = n; i < padded; i++)
+		if (d[off + 32 + i])
+			return xr_err_set(err, XR_EINVAL, "sent event %s has non-zero padding",
+					  what);
+	*ret_p = d + off + 32;
+	*ret_n = (size_t)n;
+	*next = off + 32 + padded;
+	return 0;
+}
+
+int xr_evm_sent_decode(const struct xr_evm_log *log, struct xr_evm_sent *ret, struct xr_err *err)
+{
+	struct xr_evm_sent s;
+	const uint8_t *d = log->data, *chain;
+	size_t len = log->data_len, chain_len;
+	uint64_t next;
+	int rc;
+
+	if (log->n_topics != 3)
+		return xr_err_set(err, XR_EINVAL, "sent event has %zu topics, expected 3",
+				  log->n_topics);
+	if (memcmp(log->topics[0], xr_bridge_sent_topic, 32) != 0)
+		return xr_err_set(err, XR_EINVAL, "log topic0 is not the Sent event's topic");
+	memset(&s, 0, sizeof(s));
+	if ((rc = word_u64(log->topics[1], "sequence", &s.sequence, err)) < 0)
+		return rc;
+	for (int i = 0; i < 12; i++)
+		if (log->topics[2][i])
+			return xr_err_set(err, XR_EINVAL, "sent event sender is not an address");
+	memcpy(s.sender, log->topics[2] + 12, 20);
+	if (len < 4 * 32)
+		return xr_err_set(err, XR_EINVAL,
+				  "sent event data is %zu bytes, expected 128 or more", len);
+	if ((rc = dyn(d, len, d, 4 * 32, XR_ENV_CHAIN_MAX, "dstChain", &chain, &chain_len, &next,
+		      err)) < 0 ||
+	    (rc = dyn(d, len, d + 32, next, XR_ENV_RECIPIENT_MAX, "recipient", &s.recipient,
+		      &s.recipient_len, &next, err)) < 0 ||
+	    (rc = dyn(d, len, d + 96, next, XR_ENV_PAYLOAD_MAX, "payload", &s.payload,
+		      &s.payload_len, &next, err)) < 0)
+		return rc;
+	if (next != len)
+		return xr_err_set(err, XR_EINVAL, "sent event data has %llu trailing bytes",
+				  (unsigned long long)(len - next));
+	s.dst_chain = (const char *)chain;
+	s.dst_chain_len = chain_len;
+	memcpy(s.amount, d + 64, 32);
+	*ret = s;
+	return 0;
+}
+
+/* "eip155:" and a decimal chain id without leading zeros. */
+static int eip155_chain(const char *c, struct xr_err *err)
+{
+	static const char ns[] = "eip155:";
+	const char *id = c + sizeof(ns) - 1;
+	char show[4 * 40 + 4];
+
+	if (strncmp(c, ns, sizeof(ns) - 1) != 0 || !id[0] || (id[0] == '0' && id[1]) ||
+	    strspn(id, "0123456789") != strlen(id))
+		return xr_err_set(err, XR_EINVAL,
+				  "source chain '%s' is not eip155:<decimal chain id>",
+				  xr_show(c, strlen(c), 40, show));
+	return 0;
+}
+
+int xr_evm_sent_envelope(const char *src_chain,
+			 const struct xr_evm_header *h,
+			 const uint8_t block_hash[32],
+			 const uint8_t src_tx[32],
+			 uint32_t log_index,
+			 const struct xr_evm_log *log,
+			 struct xr_envelope *ret,
+			 struct xr_err *err)
+{
+	struct xr_envelope e;
+	struct xr_evm_sent s;
+	int rc;
+
+	if ((rc = eip155_chain(src_chain, err)) < 0)
+		return rc;
+	if (strlen(src_chain) > XR_ENV_CHAIN_MAX)
+		return xr_err_set(err, XR_EINVAL, "source chain is longer than %d bytes",
+				  XR_ENV_CHAIN_MAX);
+	if ((rc = xr_evm_sent_decode(log, &s, err)) < 0)
+		return rc;
+	memset(&e, 0, sizeof(e));
+	memcpy(e.src_chain, src_chain, strlen(src_chain) + 1);
+	e.src_height = h->number;
+	memcpy(e.src_block, block_hash, 32);
+	memcpy(e.src_tx, src_tx, 32);
+	e.log_index = log_index;
+	memcpy(e.emitter, log->address, 20);
+	e.emitter_len = 20;
+	e.sequence = s.sequence;
+	memcpy(e.dst_chain, s.dst_chain, s.dst_chain_len);
+	e.dst_chain[s.dst_chain_len] = '\0';
+	if (memchr(s.dst_chain, '\0', s.dst_chain_len))
+		return xr_err_set(err, XR_EINVAL, "sent event dstChain holds a nul byte");
+	memcpy(e.recipient, s.recipient, s.recipient_len);
+	e.recipient_len = (uint8_t)s.recipient_len;
+	memcpy(e.amount, s.amount, 32);
+	bool zero = true;
+	for (int i = 0; i < 32; i++)
+		zero &= s.amount[i] == 0;
+	e.kind = zero ? XR_ENV_MESSAGE : XR_ENV_TRANSFER;
+	if (!zero)
+		snprintf(e.asset, sizeof(e.asset), "%s/slip44:60", src_chain);
+	e.src_time = h->timestamp;
+	e.payload = s.payload;
+	e.payload_len = (uint32_t)s.payload_len;
+	if ((rc = xr_envelope_check(&e, err)) < 0) {
+		xr_err_prefix(err, "sent event %llu", (unsigned long long)s.sequence);
+		return rc;
+	}
+	*ret = e;
+	return 0;
+}
+
+/* --- the check -------------------------------------------------------------- */
+
+static int differs(const char *what, const void *env, const void *ev, size_t n, struct xr_err *err)
+{
+	char a[2 * 32 + 1], b[2 * 32 + 1];
+	if (n > 32) /* payloads and long fields: name them only */
+		return xr_err_set(err, XR_EVERIFY, "envelope %s differs from the proven event",
+				  what);
+	xr_hex_encode(env, n, a);
+	xr_hex_encode(ev, n, b);
+	return xr_err_set(err, XR_EVERIFY, "envelope %s 0x%s, evidence proves 0x%s", what, a, b);
+}
+
+int xr_evm_evidence_check(const struct xr_envelope *env,
+			  const uint8_t *evidence,
+			  size_t len,
+			  struct xr_err *err)
+{
+	struct xr_evm_evidence ev;
+	struct xr_envelope want;
+	char a[80], b[80];
+	int rc;
+
+	if ((rc = xr_evm_evidence_open(evidence, len, &ev, err)) < 0)
+		return rc;
+	if (memcmp(env->src_block, ev.block_hash, 32) != 0) {
+		rc = differs("source block hash", env->src_block, ev.block_hash, 32, err);
+		goto out;
+	}
+	if (env->src_height != ev.header.number) {
+		rc = xr_err_set(err, XR_EVERIFY, "envelope source height %llu, header number %llu",
+				(unsigned long long)env->src_height,
+				(unsigned long long)ev.header.number);
+		goto out;
+	}
+	if (env->src_time != ev.header.timestamp) {
+		rc = xr_err_set(err, XR_EVERIFY, "envelope source time %llu, header timestamp %llu",
+				(unsigned long long)env->src_time,
+				(unsigned long long)ev.header.timestamp);
+		goto out;
+	}
+	if (env->emitter_len != 20 || memcmp(env->emitter, ev.log.address, 20) != 0) {
+		rc = env->emitter_len != 20
+			 ? xr_err_set(err, XR_EVERIFY, "envelope emitter is %u bytes, expected 20",
+				      env->emitter_len)
+			 : differs("emitter", env->emitter, ev.log.address, 20, err);
+		goto out;
+	}
+	/* The unproven fields (src_tx, log_index) are taken from the envelope. */
+	if ((rc = xr_evm_sent_envelope(env->src_chain, &ev.header, ev.block_hash, env->src_tx,
+				       env->log_index, &ev.log, &want, err)) < 0) {
+		if (rc == XR_EINVAL)
+			rc = XR_EVERIFY;
+		goto out;
+	}
+	if (env->sequence != want.sequence) {
+		rc = xr_err_set(err, XR_EVERIFY, "envelope sequence %llu, evidence proves %llu",
+				(unsigned long long)env->sequence,
+				(unsigned long long)want.sequence);
+	} else if (strcmp(env->dst_chain, want.dst_chain) != 0) {
+		rc = xr_err_set(err, XR_EVERIFY,
+				"envelope destination chain '%s', evidence proves '%s'",
+				xr_show(env->dst_chain, strlen(env->dst_chain), 16, a),
+				xr_show(want.dst_chain, strlen(want.dst_chain), 16, b));
+	} else if (env->recipient_len != want.recipient_len ||
+		   memcmp(env->recipient, want.recipient, want.recipient_len) != 0) {
+		rc = env->recipient_len != want.recipient_len || want.recipient_len > 32
+			 ? xr_err_set(err, XR_EVERIFY,
+				      "envelope recipient of %u bytes differs from the proven "
+				      "recipient of %u bytes",
+				      env->recipient_len, want.recipient_len)
+			 : differs("recipient", env->recipient, want.recipient, want.recipient_len,
+				   err);
+	} else if (memcmp(env->amount, want.amount, 32) != 0) {
+		char da[80], db[80];
+		xr_u256_to_dec(env->amount, da);
+		xr_u256_to_dec(want.amount, db);
+		rc = xr_err_set(err, XR_EVERIFY, "envelope amount %s, evidence proves %s", da, db);
+	} else if (env->kind != want.kind || strcmp(env->asset, want.asset) != 0) {
+		rc = xr_err_set(err, XR_EVERIFY,
+				"envelope kind %u asset '%s', evidence proves kind %u asset '%s'",
+				env->kind, xr_show(env->asset, strlen(env->asset), 16, a),
+				want.kind, xr_show(want.asset, strlen(want.asset), 16, b));
+	} else if (env->payload_len != want.payload_len ||
+		   (want.payload_len &&
+		    memcmp(env->payload, want.payload, want.payload_len) != 0)) {
+		rc = xr_err_set(err, XR_EVERIFY,
+				"envelope payload of %u bytes differs from the proven payload of "
+				"%u bytes",
+				env->payload_len, want.payload_len);
+	}
+out:
+	xr_evm_evidence_fini(&ev);
+	return rc;
+}
+
+/* --- the JSON view ---------------------------------------------------------- */
+
+static int
+json_index(const json_t *o, const char *key, long long max, uint64_t *ret, struct xr_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+	if (!v)
+		return xr_err_set(err, XR_EINVAL, "evidence has no \"%s\"", key);
+	if (!json_is_integer(v))
+		return xr_err_set(err, XR_EINVAL, "evidence \"%s\" is not an integer", key);
+	if (json_integer_value(v) < 0 || json_integer_value(v) > max)
+		return xr_err_set(err, XR_EINVAL, "evidence \"%s\" %lld, expected 0..%lld", key,
+				  json_integer_value(v), max);
+	*ret = (uint64_t)json_integer_value(v);
+	return 0;
+}
+
+static int rebuild(const json_t *o, struct xr_buf *out, struct xr_err *err)
+{
+	static const char *const keys[] = {"framework", "header_rlp", "receipt_index",
+					   "receipt_proof", "log_position"};
+	const char *key, *fw;
+	const json_t *v, *proof;
+	struct xr_buf header, nodes;
+	uint64_t ri, lp;
+	int rc;
+
+	if (!json_is_object(o))
+		return xr_err_set(err, XR_EINVAL, "evidence is not a json object");
+	json_object_foreach((json_t *)o, key, v)
+	{
+		size_t i = 0;
+		while (i < sizeof(keys) / sizeof(keys[0]) && strcmp(key, keys[i]) != 0)
+			i++;
+		if (i == sizeof(keys) / sizeof(keys[0])) {
+			char show[4 * 40 + 4];
+			return xr_err_set(err, XR_EINVAL, "evidence has unknown key \"%s\"",
+					  xr_show(key, strlen(key), 40, show));
+		}
+	}
+	if (!(fw = json_string_value(json_object_get(o, "framework"))) || strcmp(fw, "evm") != 0)
+		return xr_err_set(err, XR_EINVAL, "evidence \"framework\" is not \"evm\"");
+	if ((rc = json_index(o, "receipt_index", XR_EVM_BLOCK_RECEIPTS_MAX - 1, &ri, err)) < 0 ||
+	    (rc = json_index(o, "log_position", XR_EVM_RECEIPT_MAX_LOGS - 1, &lp, err)) < 0)
+		return rc;
+	if (!json_object_get(o, "header_rlp"))
+		return xr_err_set(err, XR_EINVAL, "evidence has no \"header_rlp\"");
+	if (!(proof = json_object_get(o, "receipt_proof")))
+		return xr_err_set(err, XR_EINVAL, "evidence has no \"receipt_proof\"");
+	if (!json_is_array(proof))
+		return xr_err_set(err, XR_EINVAL, "evidence \"receipt_proof\" is not an array");
+	if (json_array_size(proof) < 1 || json_array_size(proof) > XR_EVM_PROOF_MAX_NODES)
+		return xr_err_set(err, XR_EINVAL,
+				  "evidence \"receipt_proof\" has %zu nodes, expected 1..%d",
+				  json_array_size(proof), XR_EVM_PROOF_MAX_NODES);
+	xr_buf_init(&header, XR_EVM_HEADER_RLP_MAX);
+	xr_buf_init(&nodes, XR_EVM_EVIDENCE_MAX);
+	if ((rc = xr_evm_json_data(json_object_get(o, "header_rlp"), "evidence header_rlp",
+				   XR_EVM_HEADER_RLP_MAX, &header, NULL, err)) < 0)
+		goto out;
+	for (size_t i = 0; i < json_array_size(proof); i++) {
+		char what[64];
+		size_t n;
+		snprintf(what, sizeof(what), "evidence receipt_proof node %zu", i);
+		if ((rc = xr_evm_json_data(json_array_get(proof, i), what, XR_MPT_MAX_NODE, &nodes,
+					   &n, err)) < 0)
+			goto out;
+		/* Each node is one RLP item (checked by the proof verifier). */
+		struct xr_rlp_item it;
+		size_t used;
+		if (n == 0 ||
+		    xr_rlp_decode_prefix(nodes.data + nodes.len - n, n, &it, &used, NULL) < 0 ||
+		    used != n) {
+			rc = xr_err_set(err, XR_EINVAL, "%s is not one rlp item", what);
+			goto out;
+		}
+	}
+	rc = xr_evm_evidence_encode(header.data, header.len, ri, nodes.data, nodes.len, lp, out,
+				    err);
+out:
+	xr_buf_fini(&header);
+	xr_buf_fini(&nodes);
+	return rc;
+}
+
+static json_t *to_json(const uint8_t *evidence, size_t len, struct xr_err *err)
+{
+	struct parts s;
+	struct xr_rlp_iter it;
+	struct xr_rlp_item node;
+	json_t *o = NULL, *proof = NULL;
+	char *hex;
+	int rc;
+
+	if (split(evidence, len, &s, err) < 0)
+		return NULL;
+	if (!(o = json_object()) || !(proof = json_array()))
+		goto oom;
+	if (json_object_set_new(o, "framework", json_string("evm")) < 0)
+		goto oom;
+	if (!(hex = xr_hex0x_new(s.header.p, s.header.len)))
+		goto oom;
+	rc = json_object_set_new(o, "header_rlp", json_string(hex));
+	free(hex);
+	if (rc < 0 ||
+	    json_object_set_new(o, "receipt_index", json_integer((json_int_t)s.receipt_index)) < 0)
+		goto oom;
+	xr_rlp_iter_init(&it, &s.proof, 2);
+	while (xr_rlp_next(&it, &node, NULL) > 0) {
+		if (!(hex = xr_hex0x_new(node.p, node.len)))
+			goto oom;
+		rc = json_array_append_new(proof, json_string(hex));
+		free(hex);
+		if (rc < 0)
+			goto oom;
+	}
+	rc = json_object_set_new(o, "receipt_proof", proof);
+	proof = NULL;
+	if (rc < 0 ||
+	    json_object_set_new(o, "log_position", json_integer((json_int_t)s.log_position)) < 0)
+		goto oom;
+	return o;
+oom:
+	json_decref(o);
+	json_decref(proof);
+	xr_err_set(err, XR_ENOMEM, "out of memory showing evidence");
+	return NULL;
+}
+
+const struct xr_evidence_ops xr_evidence_evm = {"evm", rebuild, xr_evm_evidence_check, to_json};
