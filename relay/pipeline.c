@@ -17,7 +17,7 @@
 #include "rpc.h"
 #include "record.h"
 
-#define STATE_MIN 8 + 32 + 1
+#define STATE_MIN (8 + 32 + 1)
 #define MAX_OBS_BYTES (256u << 20)
 
 enum chain_status { CHAIN_STARTING, CHAIN_RUNNING, CHAIN_WAITING, CHAIN_HALTED };
@@ -512,6 +512,19 @@ static int open_chain(struct xr_relay *r, size_t i, const json_t *cfg, struct xr
 
 	c->relay = r;
 	pthread_mutex_init(&c->mu, NULL);
+	const char *key;
+	json_t *v;
+	if (!json_is_object(cfg))
+		return xr_err_set(err, XR_EINVAL, "chains[%zu] must be an object", i);
+	json_object_foreach((json_t *)cfg, key, v)
+	{
+		if (strcmp(key, "framework") && strcmp(key, "plugin") && strcmp(key, "rpc") &&
+		    strcmp(key, "params"))
+			return xr_err_set(err, XR_EINVAL,
+					  "chains[%zu]: unknown key \"%s\" (expected framework, "
+					  "plugin, rpc, params)",
+					  i, key);
+	}
 	if (!fw || !json_is_object(params) || !name)
 		return xr_err_set(err, XR_EINVAL,
 				  "chains[%zu] needs \"framework\" and \"params\" with \"chain\"",

@@ -120,5 +120,15 @@ check 'stop' "stop at the end"
 check audit "final audit"
 check '"$X" status --dir "$T/n" | grep -q "not running"' "status without a daemon"
 
+# Config mistakes are refused at start (non-zero exit) with the key named.
+refuses() { local out; out=$("$D" -c "$1" 2>&1) && return 1; grep -q -- "$2" <<<"$out"; }
+configure '[{"framework":"synth","plugn":"x","params":{"chain":"test:a"}}]'
+check 'refuses "$T/n/relay.json" "chains\[0\]: unknown key \"plugn\""' "unknown chain key"
+configure '[{"framework":"evm","params":{"chain":"eip155:1","bridge":"0x00"}}]'
+check 'refuses "$T/n/relay.json" "chain eip155:1"' "an evm chain without rpc is refused"
+configure "[$(chain alpha), $(chain alpha)]"
+check 'refuses "$T/n/relay.json" "configured twice"' "a chain twice"
+check 'refuses "$T/n/other.json" "must be a node.s relay.json"' "a config that is not relay.json"
+
 echo "pipeline_synth: $pass passed, $fails failed"
 [ "$fails" -eq 0 ]

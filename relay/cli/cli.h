@@ -28,6 +28,7 @@ int cmd_ledger(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_envelopes(int argc, char **argv);
+int cmd_evm(int argc, char **argv);
 
 /* Dispatches argv[1] through a table; prints the table on --help. */
 int xr_cli_dispatch(const char *prog, const struct xr_cmd *cmds, int argc, char **argv);
@@ -39,6 +40,8 @@ int xr_cli_usage(const char *usage, const char *fmt, ...) __attribute__((format(
 /* The evidence frameworks this build knows, for verify. */
 extern const struct xr_evidence_ops *const xr_evidence_all[];
 extern const size_t xr_evidence_count;
+/* The framework whose evidence a chain's envelopes carry (NULL: unknown). */
+const struct xr_evidence_ops *xr_evidence_for_chain(const char *caip2, size_t evidence_len);
 
 /* Prints JSON to stdout with a newline (compact when compact is true). */
 void xr_json_print(const json_t *j, bool compact);

@@ -8,6 +8,36 @@
 
 static const char usage[] = "xrelay proof --dir DIR (--index I | --id 0xENVELOPE_ID) [--compact]";
 
+/* Which framework's evidence record `index` carries (NULL: none needed). */
+static int evidence_of(struct xr_ledger *l,
+		       uint64_t index,
+		       const struct xr_evidence_ops **ret,
+		       struct xr_err *err)
+{
+	struct xr_buf rec, ev;
+	struct xr_record r;
+	int rc;
+	xr_buf_init(&rec, XR_RECORD_MAX_LEN);
+	xr_buf_init(&ev, (size_t)64 << 20);
+	*ret = NULL;
+	if ((rc = xr_ledger_record(l, index, &rec, err)) == 0 &&
+	    (rc = xr_record_decode(rec.data, rec.len, &r, err)) == 0 && r.type == XR_REC_ENVELOPE) {
+		const uint8_t *env, *dig;
+		size_t env_len;
+		struct xr_envelope e;
+		if ((rc = xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig, err)) ==
+			0 &&
+		    (rc = xr_envelope_decode(env, env_len, &e, err)) == 0 &&
+		    (rc = xr_ledger_evidence(l, index, &ev, err)) == 0 &&
+		    !(*ret = xr_evidence_for_chain(e.src_chain, ev.len)))
+			rc = xr_err_set(err, XR_EINVAL, "no evidence framework is known for %s",
+					e.src_chain);
+	}
+	xr_buf_fini(&rec);
+	xr_buf_fini(&ev);
+	return rc;
+}
+
 int cmd_proof(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -61,8 +91,10 @@ int cmd_proof(int argc, char **argv)
 	if ((rc = xr_node_open(&node, dir, false, &err)) < 0)
 		return xr_cli_fail(&err);
 	json_t *b = NULL;
+	const struct xr_evidence_ops *ev = NULL;
 	if ((!id_s || (rc = xr_ledger_find_envelope(node.ledger, id, &index, &err)) == 0) &&
-	    (rc = xr_bundle_build(node.ledger, index, NULL, &b, &err)) == 0) {
+	    (rc = evidence_of(node.ledger, index, &ev, &err)) == 0 &&
+	    (rc = xr_bundle_build(node.ledger, index, ev, &b, &err)) == 0) {
 		xr_json_print(b, compact);
 		json_decref(b);
 	}

@@ -1,12 +1,23 @@
 /* util.c - verb dispatch, error reporting and JSON output for the CLI. */
 #include "cli.h"
+#include "evidence.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-const struct xr_evidence_ops *const xr_evidence_all[] = {&xr_evidence_none};
+const struct xr_evidence_ops *const xr_evidence_all[] = {&xr_evidence_none, &xr_evidence_evm};
 const size_t xr_evidence_count = sizeof(xr_evidence_all) / sizeof(xr_evidence_all[0]);
+
+/* The evidence framework of a chain, by its CAIP-2 namespace. */
+const struct xr_evidence_ops *xr_evidence_for_chain(const char *caip2, size_t evidence_len)
+{
+	if (evidence_len == 0)
+		return &xr_evidence_none;
+	if (strncmp(caip2, "eip155:", 7) == 0)
+		return &xr_evidence_evm;
+	return NULL;
+}
 
 int xr_cli_dispatch(const char *prog, const struct xr_cmd *cmds, int argc, char **argv)
 {
