@@ -8,6 +8,7 @@ static const struct xr_cmd cmds[] = {
     {"envelopes", cmd_envelopes, "list committed envelopes"},
     {"envelope", cmd_envelope, "encode, decode or hash an envelope (JSON <-> hex)"},
     {"ledger", cmd_ledger, "append, checkpoint, show, audit and prove consistency"},
+    {"evm", cmd_evm, "deploy the bridge contract and send transfers (EVM chains)"},
     {"proof", cmd_proof, "print the proof bundle of a record"},
     {"verify", cmd_verify, "verify a proof bundle offline against committee keys"},
     {"verify-consistency", cmd_verify_consistency,
