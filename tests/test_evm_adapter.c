@@ -27,109 +27,16 @@
 #include "bridge_artifact.h"
 #include "evidence.h"
 #include "evm_adapter.h"
+#include "anvil.h"
 #include "header.h"
 #include "receipt.h"
 #include "rpc.h"
 #include "xr_bytes.h"
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
-#define ANVIL_REL "/.tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
 #define DEV0 "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266"
 
-/* --- anvil, started and stopped by PID in the runner process ------------------ */
-
-static pid_t anvil_pid = -1;
-static char anvil_url[64];
 static char problem[PATH_MAX + 256];
-
-static int bound_socket(int *port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t l = sizeof(a);
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	ck_assert_int_ge(s, 0);
-	ck_assert_int_eq(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
-	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&a, &l), 0);
-	*port = ntohs(a.sin_port);
-	return s;
-}
-
-static bool port_open(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons((uint16_t)port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok = s >= 0 && connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (s >= 0)
-		close(s);
-	return ok;
-}
-
-static void anvil_stop(void)
-{
-	int status;
-	if (anvil_pid <= 0)
-		return;
-	kill(anvil_pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		if (waitpid(anvil_pid, &status, WNOHANG) == anvil_pid) {
-			anvil_pid = -1;
-			return;
-		}
-		struct timespec ts = {0, 20000000};
-		nanosleep(&ts, NULL);
-	}
-	kill(anvil_pid, SIGKILL);
-	waitpid(anvil_pid, &status, 0);
-	anvil_pid = -1;
-}
-
-static void anvil_start(void)
-{
-	const char *src = getenv("XR_SOURCE");
-	char path[PATH_MAX], port_s[16];
-	int port, status;
-	pid_t parent = getpid();
-
-	snprintf(path, sizeof(path), "%s%s", src ? src : ".", ANVIL_REL);
-	if (access(path, X_OK) != 0) {
-		snprintf(problem, sizeof(problem),
-			 "anvil not found at %s (XR_SOURCE=%s): run ./scripts/setup --no-build",
-			 path, src ? src : "unset");
-		return;
-	}
-	close(bound_socket(&port));
-	snprintf(port_s, sizeof(port_s), "%d", port);
-	snprintf(anvil_url, sizeof(anvil_url), "http://127.0.0.1:%d", port);
-	pid_t pid = fork();
-	if (pid < 0) {
-		snprintf(problem, sizeof(problem), "fork: %s", strerror(errno));
-		return;
-	}
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		execl(path, "anvil", "--host", "127.0.0.1", "--port", port_s, "--silent",
-		      (char *)NULL);
-		_exit(127);
-	}
-	anvil_pid = pid;
-	for (int i = 0; i < 600; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			anvil_pid = -1;
-			snprintf(problem, sizeof(problem), "anvil %s exited early with status %d",
-				 path, WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
-			return;
-		}
-		if (port_open(port))
-			return;
-		struct timespec ts = {0, 50000000};
-		nanosleep(&ts, NULL);
-	}
-	snprintf(problem, sizeof(problem), "anvil did not listen on %s in 30 s", anvil_url);
-}
 
 /* --- JSON-RPC for the test's own calls ---------------------------------------- */
 
@@ -298,10 +205,10 @@ static void chain_setup(void)
 	struct xr_err err = {0};
 	json_t *hashes[N_ELEMS(sends)] = {0}, *j;
 
-	anvil_start();
+	fx_anvil_start(problem, sizeof(problem));
 	if (problem[0])
 		return;
-	const char *urls[] = {anvil_url};
+	const char *urls[] = {fx_anvil_url};
 	struct xr_rpc_opts o = {.urls = urls, .nurls = 1, .retries = 1};
 	if (xr_rpc_new(&o, &rpc, &err) < 0) {
 		snprintf(problem, sizeof(problem), "xr_rpc_new: %s", err.msg);
@@ -393,7 +300,7 @@ static void chain_setup(void)
 
 static void chain_teardown(void)
 {
-	anvil_stop();
+	fx_anvil_stop();
 	xr_rpc_free(rpc);
 	rpc = NULL;
 }
@@ -970,6 +877,6 @@ int main(void)
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
-	anvil_stop(); /* in case a fixture was cut short */
+	fx_anvil_stop(); /* in case a fixture was cut short */
 	return failed ? 1 : 0;
 }

@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 
+#include "anvil.h"
 #include "rpc.h"
 
 /* --- the fake server ------------------------------------------------------- */
@@ -1017,93 +1018,11 @@ END_TEST
  * Started by an unchecked fixture, which runs in the runner process: the
  * teardown kills anvil even when the test's forked child dies. */
 
-#define ANVIL_REL "/.tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
-
-static pid_t anvil_pid = -1;
-static char anvil_url[64];
 static char anvil_problem[PATH_MAX + 256];
-
-static bool port_open(int port)
-{
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons((uint16_t)port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	bool ok = s >= 0 && connect(s, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (s >= 0)
-		close(s);
-	return ok;
-}
 
 static void anvil_start(void)
 {
-	const char *src = getenv("XR_SOURCE");
-	char path[PATH_MAX], port_s[16];
-	int port, status;
-	pid_t parent = getpid();
-
-	if (!src)
-		src = ".";
-	snprintf(path, sizeof(path), "%s%s", src, ANVIL_REL);
-	if (access(path, X_OK) != 0) {
-		snprintf(anvil_problem, sizeof(anvil_problem),
-			 "anvil not found at %s (XR_SOURCE=%s): run ./scripts/setup --no-build",
-			 path, getenv("XR_SOURCE") ? src : "unset");
-		return;
-	}
-	/* anvil cannot report a port it picked itself when silent: pick one. */
-	close(bound_socket(&port));
-	snprintf(port_s, sizeof(port_s), "%d", port);
-	snprintf(anvil_url, sizeof(anvil_url), "http://127.0.0.1:%d", port);
-	pid_t pid = fork();
-	if (pid < 0) {
-		snprintf(anvil_problem, sizeof(anvil_problem), "fork: %s", strerror(errno));
-		return;
-	}
-	if (pid == 0) {
-		/* Dies with the runner, even if the runner is killed. */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
-		execl(path, "anvil", "--host", "127.0.0.1", "--port", port_s, "--silent",
-		      (char *)NULL);
-		_exit(127);
-	}
-	anvil_pid = pid;
-	for (int i = 0; i < 600; i++) {
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			anvil_pid = -1;
-			snprintf(anvil_problem, sizeof(anvil_problem),
-				 "anvil %s exited early with status %d", path,
-				 WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
-			return;
-		}
-		if (port_open(port))
-			return;
-		struct timespec ts = {0, 50000000};
-		nanosleep(&ts, NULL);
-	}
-	snprintf(anvil_problem, sizeof(anvil_problem), "anvil did not listen on %s in 30 s",
-		 anvil_url);
-}
-
-static void anvil_stop(void)
-{
-	int status;
-	if (anvil_pid <= 0)
-		return;
-	kill(anvil_pid, SIGTERM);
-	for (int i = 0; i < 100; i++) {
-		if (waitpid(anvil_pid, &status, WNOHANG) == anvil_pid) {
-			anvil_pid = -1;
-			return;
-		}
-		struct timespec ts = {0, 20000000};
-		nanosleep(&ts, NULL);
-	}
-	kill(anvil_pid, SIGKILL);
-	waitpid(anvil_pid, &status, 0);
-	anvil_pid = -1;
+	fx_anvil_start(anvil_problem, sizeof(anvil_problem));
 }
 
 START_TEST(anvil_chain_id_and_batch)
@@ -1116,7 +1035,7 @@ START_TEST(anvil_chain_id_and_batch)
 
 	if (anvil_problem[0])
 		ck_abort_msg("%s", anvil_problem);
-	struct xr_rpc *r = client1(anvil_url, 0);
+	struct xr_rpc *r = client1(fx_anvil_url, 0);
 	ck_assert_msg(xr_rpc_call(r, "eth_chainId", "[]", &res, NULL, &err) == 0, "%s", err.msg);
 	ck_assert_str_eq(res, "\"0x7a69\"");
 	free(res);
@@ -1169,7 +1088,7 @@ static Suite *suite(void)
 
 	TCase *a = tcase_create("anvil");
 	tcase_set_timeout(a, 60);
-	tcase_add_unchecked_fixture(a, anvil_start, anvil_stop);
+	tcase_add_unchecked_fixture(a, anvil_start, fx_anvil_stop);
 	tcase_add_test(a, anvil_chain_id_and_batch);
 	suite_add_tcase(s, a);
 	return s;
