@@ -344,11 +344,11 @@ static int rpc_error(const char *method, json_t *e, struct xr_err *err)
 			  xr_show(json_string_value(m), json_string_length(m), SHOW_MAX, show));
 }
 
-static json_t *parse(const struct xr_rpc *r, char *what, size_t n)
+static json_t *parse(const struct xr_buf *body, char *what, size_t n)
 {
 	json_error_t je;
 	char show[4 * SHOW_MAX + 4];
-	json_t *root = json_loadb((const char *)r->resp.data, r->resp.len,
+	json_t *root = json_loadb((const char *)body->data, body->len,
 				  JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
 	if (!root)
 		why(what, n, "invalid json at byte %d: %s", je.position,
@@ -367,8 +367,8 @@ struct one {
 /* DONE with o->result set, RETRY with what set, or an error. An HTTP status
  * other than 2xx comes here only to look for a JSON-RPC error in the body
  * (some nodes send those with 400); a result there is still a failure. */
-static int
-check_one(struct xr_rpc *r, struct one *o, long status, char *what, size_t n, struct xr_err *err)
+static int check_one(
+    const struct xr_buf *resp, struct one *o, long status, char *what, size_t n, struct xr_err *err)
 {
 	json_int_t id;
 	json_t *e = NULL;
@@ -376,7 +376,7 @@ check_one(struct xr_rpc *r, struct one *o, long status, char *what, size_t n, st
 	size_t len;
 	int rc;
 
-	json_t *root = parse(r, what, n);
+	json_t *root = parse(resp, what, n);
 	if (!root)
 		return RETRY;
 	if ((rc = check_reply(root, &id, &e, what, n)) != 0)
@@ -393,8 +393,8 @@ check_one(struct xr_rpc *r, struct one *o, long status, char *what, size_t n, st
 		rc = RETRY; /* the caller reports the status */
 		goto out;
 	}
-	const char *body = (const char *)r->resp.data;
-	if (!member_span(body, body + r->resp.len, "result", &span, &len)) {
+	const char *body = (const char *)resp->data;
+	if (!member_span(body, body + resp->len, "result", &span, &len)) {
 		rc = why(what, n, "\"result\" not found in the reply text");
 		goto out;
 	}
@@ -427,7 +427,8 @@ static void free_results(char **v, size_t n)
 	}
 }
 
-static int check_many(struct xr_rpc *r, struct many *m, char *what, size_t n, struct xr_err *err)
+static int
+check_many(const struct xr_buf *resp, struct many *m, char *what, size_t n, struct xr_err *err)
 {
 	size_t *slot = NULL;
 	const char **start = NULL;
@@ -435,7 +436,7 @@ static int check_many(struct xr_rpc *r, struct many *m, char *what, size_t n, st
 	json_t *e;
 	int rc = RETRY;
 
-	json_t *root = parse(r, what, n);
+	json_t *root = parse(resp, what, n);
 	if (!root)
 		return RETRY;
 	if (!json_is_array(root)) {
@@ -487,7 +488,7 @@ static int check_many(struct xr_rpc *r, struct many *m, char *what, size_t n, st
 			goto out;
 		}
 	}
-	const char *p = (const char *)r->resp.data, *end = p + r->resp.len;
+	const char *p = (const char *)resp->data, *end = p + resp->len;
 	p = skip_ws(p, end);
 	for (size_t i = 0; i < count; i++) {
 		p = skip_ws(p + 1, end); /* past '[' or ',' */
@@ -557,7 +558,8 @@ attempt(struct xr_rpc *r, size_t idx, struct exchange *x, char *what, size_t n, 
 		return why(what, n, "http %ld from %s", status, ep->origin);
 	if (status / 100 != 2) {
 		/* Not retried; but a JSON-RPC error in the body is the better news. */
-		if (x->one && (rc = check_one(r, x->one, status, why_, sizeof(why_), err)) < 0) {
+		if (x->one &&
+		    (rc = check_one(&r->resp, x->one, status, why_, sizeof(why_), err)) < 0) {
 			if (rc == XR_EINVAL)
 				r->good = idx;
 			return rc;
@@ -567,8 +569,8 @@ attempt(struct xr_rpc *r, size_t idx, struct exchange *x, char *what, size_t n, 
 				  xr_show((const char *)r->resp.data, r->resp.len, 64, show));
 	}
 	char sub[200];
-	rc = x->one ? check_one(r, x->one, status, sub, sizeof(sub), err)
-		    : check_many(r, x->many, sub, sizeof(sub), err);
+	rc = x->one ? check_one(&r->resp, x->one, status, sub, sizeof(sub), err)
+		    : check_many(&r->resp, x->many, sub, sizeof(sub), err);
 	if (rc == RETRY)
 		return why(what, n, "malformed reply from %s: %s", ep->origin, sub);
 	if (rc == DONE || rc == XR_EINVAL)
@@ -891,4 +893,25 @@ void xr_rpc_host(struct xr_rpc *r,
 	    .log = host_log,
 	    .now_ms = host_now_ms,
 	};
+}
+
+int xr_rpc_check_reply(const char *body,
+		       size_t len,
+		       const char *method,
+		       uint64_t id,
+		       char **ret_result,
+		       size_t *ret_len,
+		       struct xr_err *err)
+{
+	struct xr_buf b = {.data = (uint8_t *)body, .len = len, .cap = len, .max = len};
+	struct one o = {.method = method, .id = id};
+	char what[256] = "";
+	int rc = check_one(&b, &o, 200, what, sizeof(what), err);
+	if (rc == RETRY)
+		return xr_err_set(err, XR_EIO, "rpc %s: malformed reply: %s", method, what);
+	if (rc < 0)
+		return rc;
+	*ret_result = o.result;
+	*ret_len = o.len;
+	return 0;
 }

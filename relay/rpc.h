@@ -69,6 +69,17 @@ int xr_rpc_batch(struct xr_rpc *r,
 		 size_t *ret_lens,
 		 struct xr_err *err);
 
+/* The check every single reply gets, on a body already received: exposed for
+ * the fuzz target. 0 with the result text (caller frees), XR_EINVAL for a
+ * JSON-RPC error object, XR_EIO for a malformed reply. */
+int xr_rpc_check_reply(const char *body,
+		       size_t len,
+		       const char *method,
+		       uint64_t id,
+		       char **ret_result,
+		       size_t *ret_len,
+		       struct xr_err *err);
+
 /* Fills *ret with services backed by r: rpc and rpc_batch call the client,
  * free_result is free(), log forwards to log(log_ctx, ...) (nothing if log is
  * NULL), now_ms reads CLOCK_REALTIME. The table is valid while r lives; a
