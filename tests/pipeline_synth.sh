@@ -76,6 +76,18 @@ check 'wait_for alpha cursor 35 && wait_for beta cursor 31' "catch-up after rest
 check 'exact alpha 70 && exact beta 62' "nothing missed, nothing twice after restart"
 check audit "audit after restart"
 
+# A node that goes back in height, or cannot be read at all: the chain
+# waits with the reason and resumes by itself; the cursor never moves back.
+head_of alpha 30
+check 'wait_for alpha state waiting' "a node behind the cursor makes the chain wait"
+check '[[ "$(field alpha reason)" == *"final height 30, below the committed 35"* ]]' "reason: $(field alpha reason)"
+check '[ "$(field alpha cursor)" = 35 ]' "the cursor does not move back"
+rm -f "$T/alpha.head"
+check 'wait_for alpha reason "synth: cannot read the head from $T/alpha.head"' "node down: the reason"
+head_of alpha 40
+check 'wait_for alpha cursor 40 && wait_for alpha state running' "resumes by itself"
+check 'exact alpha 80' "nothing lost or doubled across the outage"
+
 # kill -9 at random moments during a stream of 1,000 events per chain.
 head_of alpha 500; head_of beta 500
 for round in $(seq 10); do
