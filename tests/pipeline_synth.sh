@@ -132,6 +132,17 @@ check 'stop' "stop at the end"
 check audit "final audit"
 check '"$X" status --dir "$T/n" | grep -q "not running"' "status without a daemon"
 
+# SIGINT drains and exits 0; a second signal during a long drain exits at
+# once (128 + 15), and the ledger is whole either way.
+configure "[$(chain delta ',"per_block":50')]"
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); c["scan_range"]=2000; json.dump(c,open(sys.argv[1],"w"))' "$T/n/relay.json"
+head_of delta 100000
+start; sleep 1.5; kill -INT "$pid"; wait "$pid"; rc=$?; pid=
+check '[ $rc -eq 0 ]' "SIGINT drains and exits 0 (got $rc)"
+start; sleep 1.5; kill -TERM "$pid"; sleep 0.05; kill -TERM "$pid"; wait "$pid"; rc=$?; pid=
+check '[ $rc -eq 143 ]' "a second signal exits at once (got $rc)"
+check audit "audit after an immediate exit"
+
 # Config mistakes are refused at start (non-zero exit) with the key named.
 refuses() { local out; out=$("$D" -c "$1" 2>&1) && return 1; grep -q -- "$2" <<<"$out"; }
 configure '[{"framework":"synth","plugn":"x","params":{"chain":"test:a"}}]'
