@@ -96,3 +96,19 @@ void fx_member_record(struct xr_buf *out,
 	FX_OK(xr_record_encode(&r, seed, out, &err));
 	xr_buf_fini(&body);
 }
+
+json_t *fx_vectors(const char *file)
+{
+	const char *dir = getenv("XR_VECTORS");
+	char path[4096];
+	json_error_t je;
+	if (!dir) {
+		fprintf(stderr, "XR_VECTORS is not set (the tests/vectors folder)\n");
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+	if (!j)
+		fprintf(stderr, "%s: %s (line %d)\n", path, je.text, je.line);
+	return j;
+}

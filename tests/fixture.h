@@ -4,6 +4,8 @@
 #define XR_TEST_FIXTURE_H
 
 #include <stddef.h>
+
+#include <jansson.h>
 #include <stdint.h>
 
 #include "envelope.h"
@@ -35,5 +37,9 @@ void fx_member_record(struct xr_buf *out,
 		      const char *name,
 		      uint8_t roles,
 		      const uint8_t pub[32]);
+
+/* Loads tests/vectors/<file> (the folder comes from XR_VECTORS, which meson
+ * sets); on failure says why on stderr and returns NULL. */
+json_t *fx_vectors(const char *file);
 
 #endif

@@ -9,6 +9,7 @@
 #include "envelope.h"
 #include "envelope_json.h"
 #include "xr_bytes.h"
+#include "fixture.h"
 
 static json_t *vectors;
 static size_t n_valid, n_invalid;
@@ -996,21 +997,8 @@ static Suite *envelope_suite(void)
 
 int main(void)
 {
-	const char *dir = getenv("XR_VECTORS");
-	char path[4096];
-	json_error_t jerr;
-
-	if (!dir) {
-		fprintf(stderr,
-			"test_envelope: XR_VECTORS is not set (the tests/vectors folder)\n");
+	if (!(vectors = fx_vectors("envelopes.json")))
 		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/envelopes.json", dir);
-	vectors = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!vectors) {
-		fprintf(stderr, "test_envelope: %s: %s (line %d)\n", path, jerr.text, jerr.line);
-		return 1;
-	}
 	n_valid = json_array_size(json_object_get(vectors, "valid"));
 	n_invalid = json_array_size(json_object_get(vectors, "invalid"));
 

@@ -19,6 +19,7 @@
 #include "receipt.h"
 #include "rlp.h"
 #include "xr_bytes.h"
+#include "fixture.h"
 
 #define EXPECT(cond, ...)                                                                          \
 	do {                                                                                       \
@@ -1055,22 +1056,8 @@ static Suite *evidence_suite(void)
 
 int main(void)
 {
-	const char *dir = getenv("XR_VECTORS");
-	char path[4096];
-	json_error_t jerr;
-
-	if (!dir) {
-		fprintf(stderr,
-			"test_evm_evidence: XR_VECTORS is not set (the tests/vectors folder)\n");
+	if (!(vectors = fx_vectors("anvil-blocks.json")))
 		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/anvil-blocks.json", dir);
-	vectors = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!vectors) {
-		fprintf(stderr, "test_evm_evidence: %s: %s (line %d)\n", path, jerr.text,
-			jerr.line);
-		return 1;
-	}
 	memcpy(bloom, "0x", 2);
 	memset(bloom + 2, '0', 512);
 	SRunner *sr = srunner_create(evidence_suite());

@@ -16,6 +16,7 @@
 #include "receipt.h"
 #include "rlp.h"
 #include "xr_bytes.h"
+#include "fixture.h"
 
 #define EXPECT(cond, ...)                                                                          \
 	do {                                                                                       \
@@ -529,23 +530,11 @@ static Suite *header_suite(void)
 
 int main(void)
 {
-	const char *dir = getenv("XR_VECTORS");
-	char path[4096];
-	json_error_t jerr;
-
-	if (!dir) {
-		fprintf(stderr,
-			"test_evm_header: XR_VECTORS is not set (the tests/vectors folder)\n");
+	if (!(vectors = fx_vectors("anvil-blocks.json")))
 		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/anvil-blocks.json", dir);
-	vectors = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!vectors) {
-		fprintf(stderr, "test_evm_header: %s: %s (line %d)\n", path, jerr.text, jerr.line);
-		return 1;
-	}
 	if (n_blocks() < 4) {
-		fprintf(stderr, "test_evm_header: %s holds %zu blocks, expected 4 or more\n", path,
+		fprintf(stderr,
+			"test_evm_header: anvil-blocks.json holds %zu blocks, expected 4 or more\n",
 			n_blocks());
 		return 1;
 	}

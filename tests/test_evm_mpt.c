@@ -12,6 +12,7 @@
 #include "mpt.h"
 #include "rlp.h"
 #include "xr_bytes.h"
+#include "fixture.h"
 
 #define EXPECT(cond, ...)                                                                          \
 	do {                                                                                       \
@@ -597,20 +598,8 @@ static Suite *mpt_suite(void)
 
 int main(void)
 {
-	const char *dir = getenv("XR_VECTORS");
-	char path[4096];
-	json_error_t jerr;
-
-	if (!dir) {
-		fprintf(stderr, "test_evm_mpt: XR_VECTORS is not set (the tests/vectors folder)\n");
+	if (!(vectors = fx_vectors("mpt.json")))
 		return 1;
-	}
-	snprintf(path, sizeof(path), "%s/mpt.json", dir);
-	vectors = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!vectors) {
-		fprintf(stderr, "test_evm_mpt: %s: %s (line %d)\n", path, jerr.text, jerr.line);
-		return 1;
-	}
 	SRunner *sr = srunner_create(mpt_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);
