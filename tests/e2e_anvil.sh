@@ -5,44 +5,14 @@
 # envelopes, a proof bundle, the audit, a restart by SIGTERM, and the CLI's
 # refusals of bad input.
 set -uo pipefail
-X="$XR_BUILD/relay/xrelay"
-D="$XR_BUILD/relay/xrelayd"
-ANVIL="$XR_SOURCE/.tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
-KEY0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
+NAME=e2e_anvil
 T=$(mktemp -d /tmp/xr-anvil-XXXXXX)
+# shellcheck source=tests/anvil_lib.sh
+. "$(dirname "$0")/anvil_lib.sh"
 pid= pa= pb=
 # Children are stopped by PID; the folder stays when something failed.
 trap 'for p in $pid $pa $pb; do kill -9 $p 2>/dev/null; done
 [ "${fails:-1}" -eq 0 ] && rm -rf "$T"' EXIT
-fails=0 pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
-die() { echo "FAIL: $*" >&2; fails=$((fails + 1)); echo "e2e_anvil: $pass passed, $fails failed"; exit 1; }
-
-[ -x "$ANVIL" ] || die "anvil not found at $ANVIL (run ./scripts/setup)"
-command -v curl >/dev/null || die "curl is needed"
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-rpc() { # port method params-json
-	curl -s -m 5 -H 'content-type: application/json' \
-		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" "http://127.0.0.1:$1"
-}
-start_anvil() { # port chain-id; prints the PID
-	"$ANVIL" --port "$1" --chain-id "$2" --silent >>"$T/anvil-$2.log" 2>&1 &
-	local p=$!
-	for _ in $(seq 100); do
-		rpc "$1" eth_chainId '[]' 2>/dev/null | grep -q result && { echo $p; return 0; }
-		sleep 0.1
-	done
-	kill -9 $p 2>/dev/null
-	return 1
-}
-mine() { rpc "$1" anvil_mine "[\"0x$(printf %x "$2")\"]" >/dev/null; }
-jget() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-block_of() { echo $(($(rpc "$1" eth_blockNumber '[]' | jget result))); }
 
 PA=$(free_port) PB=$(free_port)
 while [ "$PB" = "$PA" ]; do PB=$(free_port); done

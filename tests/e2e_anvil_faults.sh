@@ -9,49 +9,17 @@
 #    reason while the daemon lives, and after anvil restarts from its dumped
 #    state on the same port the daemon resumes by itself, nothing lost or twice.
 set -uo pipefail
-X="$XR_BUILD/relay/xrelay"
-D="$XR_BUILD/relay/xrelayd"
-ANVIL="$XR_SOURCE/.tools/node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil"
-KEY0=0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80
 DEV0=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
 CH=eip155:31337
+NAME=e2e_anvil_faults
 T=$(mktemp -d /tmp/xr-faults-XXXXXX)
+# shellcheck source=tests/anvil_lib.sh
+. "$(dirname "$0")/anvil_lib.sh"
 pid= pa=
 # Children are stopped by PID; the folder stays when something failed.
 trap 'for p in $pid $pa; do kill -9 $p 2>/dev/null; done
 [ "${fails:-1}" -eq 0 ] && rm -rf "$T"' EXIT
-fails=0 pass=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
-die() { echo "FAIL: $*" >&2; fails=$((fails + 1)); echo "e2e_anvil_faults: $pass passed, $fails failed"; exit 1; }
 say() { echo "e2e_anvil_faults: $* ($SECONDS s)" >&2; }
-
-[ -x "$ANVIL" ] || die "anvil not found at $ANVIL (run ./scripts/setup)"
-command -v curl >/dev/null || die "curl is needed"
-
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-rpc() { # port method params-json
-	curl -s -m 5 -H 'content-type: application/json' \
-		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" "http://127.0.0.1:$1"
-}
-start_anvil() { # port chain-id [anvil args...]; prints the PID
-	local port=$1 cid=$2
-	shift 2
-	"$ANVIL" --port "$port" --chain-id "$cid" --silent "$@" >>"$T/anvil-$cid.log" 2>&1 &
-	local p=$!
-	for _ in $(seq 200); do
-		rpc "$port" eth_chainId '[]' 2>/dev/null | grep -q result && { echo $p; return 0; }
-		sleep 0.1
-	done
-	kill -9 $p 2>/dev/null
-	return 1
-}
-mine() { rpc "$1" anvil_mine "[\"0x$(printf %x "$2")\"]" >/dev/null; }
-jget() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
-block_of() { echo $(($(rpc "$1" eth_blockNumber '[]' | jget result))); }
 
 PA=$(free_port)
 pa=$(start_anvil "$PA" 31337) || die "anvil did not start on port $PA"
