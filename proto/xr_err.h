@@ -14,6 +14,9 @@ enum {
 	XR_ESTATE = -6,	   /* operation not valid in the current state */
 	XR_EEXIST = -7,	   /* refusing to overwrite */
 	XR_ECONFLICT = -8, /* equivocation: the same key with other content */
+	XR_EBUSY = -9,	   /* the peer is rate limiting us: try later or elsewhere */
+	XR_ETOOBIG = -10,  /* a reply or request over its size cap */
+	XR_ETIMEOUT = -11, /* the peer did not answer in time */
 };
 
 struct xr_err {
