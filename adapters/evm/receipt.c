@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mpt.h"
+#include "txs.h"
 
 /* --- JSON-RPC values -------------------------------------------------------- */
 
@@ -424,20 +424,25 @@ int xr_evm_receipt_log(const struct xr_evm_receipt *r,
 
 /* --- the receipts of one block ---------------------------------------------- */
 
+/* The trie machinery is shared with the transactions trie (txs.c). */
 struct xr_evm_receipts {
-	size_t n;
-	struct xr_buf enc; /* every receipt back to back */
-	size_t *off;	   /* n + 1 offsets into enc */
-	struct xr_mpt *trie;
+	struct xr_evm_itrie it;
+};
+
+static const struct xr_evm_itrie_spec receipts_spec = {
+    .noun = "receipt",
+    .nouns = "receipts",
+    .max_count = XR_EVM_BLOCK_RECEIPTS_MAX,
+    /* A block's receipts are bounded by its gas; this bounds a hostile reply. */
+    .max_total = (size_t)XR_EVM_RECEIPT_MAX * 4,
+    .encode = xr_evm_receipt_from_json,
 };
 
 void xr_evm_receipts_free(struct xr_evm_receipts *r)
 {
 	if (!r)
 		return;
-	xr_buf_fini(&r->enc);
-	free(r->off);
-	xr_mpt_free(r->trie);
+	xr_evm_itrie_fini(&r->it);
 	free(r);
 }
 
@@ -445,72 +450,22 @@ int xr_evm_receipts_from_json(const json_t *receipts,
 			      struct xr_evm_receipts **ret,
 			      struct xr_err *err)
 {
-	struct xr_evm_receipts *r = NULL;
-	struct xr_mpt_kv *kv = NULL;
-	uint8_t(*keys)[9] = NULL;
-	int rc = 0;
+	struct xr_evm_receipts *r = calloc(1, sizeof(*r));
+	int rc;
 
-	if (!json_is_array(receipts))
-		return xr_err_set(err, XR_EINVAL, "block receipts is not a json array");
-	size_t n = json_array_size(receipts);
-	if (n > XR_EVM_BLOCK_RECEIPTS_MAX)
-		return xr_err_set(err, XR_EINVAL, "block has %zu receipts, expected at most %d", n,
-				  XR_EVM_BLOCK_RECEIPTS_MAX);
-	r = calloc(1, sizeof(*r));
-	if (!r || !(r->off = calloc(n + 1, sizeof(*r->off))) ||
-	    (n && (!(kv = calloc(n, sizeof(*kv))) || !(keys = calloc(n, sizeof(*keys)))))) {
-		rc = xr_err_set(err, XR_ENOMEM, "out of memory for %zu receipts", n);
-		goto out;
+	if (!r)
+		return xr_err_set(err, XR_ENOMEM, "out of memory for a block's receipts");
+	if ((rc = xr_evm_itrie_init(&r->it, receipts, &receipts_spec, err)) < 0) {
+		free(r);
+		return rc;
 	}
-	r->n = n;
-	/* A block's receipts are bounded by its gas; this bounds a hostile reply. */
-	xr_buf_init(&r->enc, (size_t)XR_EVM_RECEIPT_MAX * 4);
-	for (size_t i = 0; i < n; i++) {
-		const json_t *o = json_array_get(receipts, i);
-		uint64_t idx;
-		if (json_is_object(o)) {
-			const json_t *ti = json_object_get(o, "transactionIndex");
-			if (!ti) {
-				rc = xr_err_set(err, XR_EINVAL,
-						"receipt %zu lacks field transactionIndex", i);
-				goto out;
-			}
-			if ((rc = xr_evm_json_u64(ti, "transactionIndex", &idx, err)) < 0) {
-				xr_err_prefix(err, "receipt %zu", i);
-				goto out;
-			}
-			if (idx != i) {
-				rc = xr_err_set(
-				    err, XR_EINVAL,
-				    "receipt %zu has transactionIndex %llu, expected %zu", i,
-				    (unsigned long long)idx, i);
-				goto out;
-			}
-		}
-		r->off[i] = r->enc.len;
-		if ((rc = xr_evm_receipt_from_json(o, &r->enc, err)) < 0) {
-			xr_err_prefix(err, "receipt %zu", i);
-			goto out;
-		}
-	}
-	r->off[n] = r->enc.len;
-	for (size_t i = 0; i < n; i++)
-		kv[i] = (struct xr_mpt_kv){keys[i], xr_mpt_index_key(i, keys[i]),
-					   r->enc.data + r->off[i], r->off[i + 1] - r->off[i]};
-	if ((rc = xr_mpt_build(kv, n, &r->trie, err)) < 0)
-		goto out;
 	*ret = r;
-	r = NULL;
-out:
-	xr_evm_receipts_free(r);
-	free(kv);
-	free(keys);
-	return rc;
+	return 0;
 }
 
 size_t xr_evm_receipts_count(const struct xr_evm_receipts *r)
 {
-	return r->n;
+	return r->it.n;
 }
 
 void xr_evm_receipts_get(const struct xr_evm_receipts *r,
@@ -518,13 +473,12 @@ void xr_evm_receipts_get(const struct xr_evm_receipts *r,
 			 const uint8_t **ret_enc,
 			 size_t *ret_len)
 {
-	*ret_enc = r->enc.data + r->off[i];
-	*ret_len = r->off[i + 1] - r->off[i];
+	xr_evm_itrie_get(&r->it, i, ret_enc, ret_len);
 }
 
 void xr_evm_receipts_root(const struct xr_evm_receipts *r, uint8_t out[32])
 {
-	xr_mpt_root(r->trie, out);
+	xr_evm_itrie_root(&r->it, out);
 }
 
 int xr_evm_receipts_prove(const struct xr_evm_receipts *r,
@@ -533,10 +487,5 @@ int xr_evm_receipts_prove(const struct xr_evm_receipts *r,
 			  size_t *ret_count,
 			  struct xr_err *err)
 {
-	uint8_t key[9];
-
-	if (i >= r->n)
-		return xr_err_set(err, XR_EINVAL, "receipt index %zu, block has %zu receipts", i,
-				  r->n);
-	return xr_mpt_prove(r->trie, key, xr_mpt_index_key(i, key), out, ret_count, err);
+	return xr_evm_itrie_prove(&r->it, i, out, ret_count, err);
 }
