@@ -25,9 +25,9 @@
 #include "xr_err.h"
 
 #define XR_ADAPTER_ABI_MAJOR 1
-#define XR_ADAPTER_ABI_MINOR 0
+#define XR_ADAPTER_ABI_MINOR 1
 #define XR_HOST_ABI_MAJOR 1
-#define XR_HOST_ABI_MINOR 0
+#define XR_HOST_ABI_MINOR 1
 
 /* Capabilities an adapter declares in caps. */
 enum {
@@ -47,13 +47,16 @@ enum xr_log_level {
 struct xr_host {
 	uint32_t abi_major, abi_minor, size;
 	void *ctx; /* passed back as the first argument of every service */
-	/* One JSON-RPC 2.0 call over HTTP to the chain's endpoints, with the
-	 * host's timeouts, fail-over across endpoints, and retry with jittered
-	 * back-off on transport errors, 429 and 5xx (never on a JSON-RPC error).
-	 * params_json is the JSON text of the params array. On success
-	 * *ret_result is the JSON text of "result" (malloc'd, the adapter frees
-	 * it with free_result) and *ret_len its length. A JSON-RPC error object
-	 * comes back as XR_EINVAL with its code and message in err. */
+	/* One JSON-RPC 2.0 call over HTTP to this adapter instance's endpoint
+	 * (the relay opens one instance per endpoint and compares what they
+	 * say), with the host's timeouts and retry with jittered back-off on
+	 * transport errors, 429, 5xx and rate-limit errors. params_json is the
+	 * JSON text of the params array. On success *ret_result is the JSON
+	 * text of "result" (malloc'd, the adapter frees it with free_result)
+	 * and *ret_len its length. Failures: XR_EINVAL for a JSON-RPC error
+	 * object (its code and message in err), XR_ETOOBIG for a reply over
+	 * the method's size cap ("larger than" in the message), XR_ETIMEOUT,
+	 * XR_EBUSY (rate limited), XR_EIO for other transport trouble. */
 	int (*rpc)(void *ctx, const char *method, const char *params_json, char **ret_result,
 		   size_t *ret_len, struct xr_err *err);
 	/* Several calls in one HTTP request (a JSON-RPC batch); methods[i] and
@@ -64,8 +67,18 @@ struct xr_host {
 	void (*free_result)(void *ctx, char *result);
 	void (*log)(void *ctx, enum xr_log_level level, const char *msg);
 	uint64_t (*now_ms)(void *ctx); /* wall clock, unix milliseconds */
-	/* version 1 ends here; fields are only appended */
+	/* version 1.0 ends here; fields are only appended */
+
+	/* Version 1.1. Records an alert about what this endpoint did (an ALERT
+	 * record, written with the events of the scan in progress); the chain
+	 * keeps running. kind is a short fixed phrase ("endpoint hid events"),
+	 * detail one line. The host fills in which endpoint it was. Read only
+	 * when size covers it; may be NULL. */
+	void (*alert)(void *ctx, const char *kind, const char *detail);
 };
+
+/* The size of version 1.0 of struct xr_host. */
+#define XR_HOST_V1_0_SIZE (offsetof(struct xr_host, now_ms) + sizeof(void *))
 
 /* The chain's tip as the adapter sees it. */
 struct xr_head {
@@ -86,6 +99,26 @@ struct xr_observation {
 /* Called by scan() for every event in order; a negative return stops the
  * scan and is returned by it. */
 typedef int (*xr_observe_fn)(void *ctx, const struct xr_observation *obs, struct xr_err *err);
+
+/* A range of blocks to scan, anchored to the chain the relay agreed on. */
+struct xr_span {
+	uint64_t from, to;	 /* inclusive; from >= 1 */
+	uint8_t parent_hash[32]; /* the hash of block from - 1: the relay's cursor */
+	uint8_t to_hash[32];	 /* the hash of block to, agreed by a quorum of endpoints */
+};
+
+/* Called by scan_linked at a block boundary: every event of the blocks up to
+ * and including height has been emitted, and hash is that block's hash on
+ * the linked chain, so the relay may commit them with height as its cursor.
+ * A negative return stops the scan and is returned by it. */
+typedef int (*xr_mark_fn)(void *ctx, uint64_t height, const uint8_t hash[32], struct xr_err *err);
+
+/* Called by emitters() once per emitter the chain watches. */
+typedef int (*xr_emitter_fn)(void *ctx,
+			     const uint8_t *emitter,
+			     size_t len,
+			     uint64_t last_sequence,
+			     struct xr_err *err);
 
 /* An envelope to deliver on this chain. */
 struct xr_delivery {
@@ -118,8 +151,35 @@ struct xr_adapter {
 		      struct xr_err *err);
 	int (*broadcast)(void *chain, const uint8_t *raw_tx, size_t len, uint8_t ret_tx_hash[32],
 			 struct xr_err *err);
-	/* version 1 ends here; fields are only appended */
+	/* version 1.0 ends here; fields are only appended */
+
+	/* Version 1.1; read only when size covers them; each may be NULL.
+	 *
+	 * scan_linked is scan anchored to a chain: before it emits anything it
+	 * checks that blocks from..to link by parent hash from
+	 * span->parent_hash to span->to_hash, so every event it emits is on
+	 * the chain whose tip the relay's endpoints agreed on, and no block of
+	 * the range is passed over unread. It calls mark after the last event
+	 * of a block (at least every few blocks with events, and for to at the
+	 * end). XR_ECONFLICT when the blocks link up to to_hash but block
+	 * from's parent is not parent_hash: the relay's cursor is not on the
+	 * agreed chain. */
+	int (*scan_linked)(void *chain, const struct xr_span *span, xr_observe_fn emit,
+			   xr_mark_fn mark, void *ctx, struct xr_err *err);
+	/* For each emitter the chain watches, its last sequence as of block
+	 * height (whose hash is block_hash): the relay seeds its gap check with
+	 * it when it starts watching at height + 1. */
+	int (*emitters)(void *chain, uint64_t height, const uint8_t block_hash[32],
+			xr_emitter_fn fn, void *ctx, struct xr_err *err);
 };
+
+/* The size of version 1.0 of struct xr_adapter. */
+#define XR_ADAPTER_V1_0_SIZE (offsetof(struct xr_adapter, broadcast) + sizeof(void *))
+
+/* Does the table (by its size field) hold field f, and is it set? */
+#define XR_ADAPTER_HAS(a, f)                                                                      \
+	((a)->size >= offsetof(struct xr_adapter, f) + sizeof((a)->f) && (a)->f)
+#define XR_HOST_HAS(h, f) ((h)->size >= offsetof(struct xr_host, f) + sizeof((h)->f) && (h)->f)
 
 /* The one symbol a plug-in exports. */
 typedef const struct xr_adapter *(*xr_adapter_entry_fn)(void);

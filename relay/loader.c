@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Version 1 of the table ends after broadcast. */
-#define ADAPTER_V1_SIZE (offsetof(struct xr_adapter, broadcast) + sizeof(void *))
+#define ADAPTER_V1_SIZE XR_ADAPTER_V1_0_SIZE
 
 int xr_adapter_check(const struct xr_adapter *a, const char *origin, struct xr_err *err)
 {

@@ -1,4 +1,5 @@
 /* xrelayd.c - the relay daemon's entry point. */
+#include "json_budget.h"
 #include <stdio.h>
 #include <string.h>
 
@@ -6,6 +7,7 @@
 
 int main(int argc, char **argv)
 {
+	xr_json_budget_install(); /* before any other jansson call */
 	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		printf("usage: xrelayd -c NODE_DIR/relay.json\n\nWatches the node's chains and "
 		       "commits what they emit to its ledger.\nSIGTERM or SIGINT drain and exit "

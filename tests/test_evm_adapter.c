@@ -310,19 +310,21 @@ static void chain_teardown(void)
 enum tamper {
 	T_NONE,
 	T_RECEIPT,    /* a receipt's cumulativeGasUsed changed */
-	T_RECEIPT_TX, /* a receipt's transactionHash changed */
+	T_TX_INPUT,   /* a transaction's input changed in the full block */
 	T_HEADER,     /* a header field changed (its hash no longer matches) */
 	T_HASH,	      /* header and hash both changed consistently: not our block */
 	T_DROP_LOG,   /* eth_getLogs leaves a log out */
 	T_LIMIT,      /* eth_getLogs refuses ranges over 2 blocks, as Infura does */
 	T_GARBAGE,    /* the receipts reply is not JSON */
 	T_NULL_BLOCK, /* the block is gone */
+	T_NO_BLOCK_RECEIPTS, /* the node has no eth_getBlockReceipts (Hardhat) */
 };
 
 struct wrap {
 	struct xr_host inner;
 	enum tamper t;
-	unsigned getlogs_calls, refused;
+	unsigned getlogs_calls, refused, tx_receipt_calls, alerts;
+	char alert[512];
 };
 
 static void test_log(void *ctx, enum xr_log_level level, const char *msg)
@@ -385,6 +387,14 @@ static int w_batch(void *ctx,
 		   struct xr_err *err)
 {
 	struct wrap *w = ctx;
+	for (size_t i = 0; i < n; i++) {
+		if (w->t == T_NO_BLOCK_RECEIPTS && strcmp(methods[i], "eth_getBlockReceipts") == 0)
+			return xr_err_set(err, XR_EINVAL,
+					  "rpc eth_getBlockReceipts: error -32004: Method "
+					  "eth_getBlockReceipts is not supported");
+		if (strcmp(methods[i], "eth_getTransactionReceipt") == 0)
+			w->tx_receipt_calls++;
+	}
 	int rc = w->inner.rpc_batch(w->inner.ctx, n, methods, params, rets, lens, err);
 	if (rc < 0)
 		return rc;
@@ -392,15 +402,14 @@ static int w_batch(void *ctx,
 		bool receipts = strcmp(methods[i], "eth_getBlockReceipts") == 0;
 		bool block = strcmp(methods[i], "eth_getBlockByNumber") == 0 &&
 			     strstr(params[i], "latest") == NULL;
+		bool full = block && strstr(params[i], "true") != NULL;
 		json_t *j = json_loads(rets[i], JSON_DECODE_ANY, NULL);
 		if (receipts && w->t == T_RECEIPT) {
 			json_object_set_new(json_array_get(j, 0), "cumulativeGasUsed",
 					    json_string("0x1"));
-		} else if (receipts && w->t == T_RECEIPT_TX) {
-			size_t last = json_array_size(j) - 1;
-			json_object_set_new(json_array_get(j, last), "transactionHash",
-					    json_string("0x1111111111111111111111111111111111111111"
-							"111111111111111111111111"));
+		} else if (full && w->t == T_TX_INPUT && json_array_size(json_object_get(j, "transactions"))) {
+			json_object_set_new(json_array_get(json_object_get(j, "transactions"), 0),
+					    "input", json_string("0x00"));
 		} else if (receipts && w->t == T_GARBAGE) {
 			json_decref(j);
 			free(rets[i]);
@@ -442,6 +451,13 @@ static uint64_t w_now(void *ctx)
 	return 0;
 }
 
+static void w_alert(void *ctx, const char *kind, const char *detail)
+{
+	struct wrap *w = ctx;
+	w->alerts++;
+	snprintf(w->alert, sizeof(w->alert), "%s: %s", kind, detail);
+}
+
 static void make_host(struct wrap *w, enum tamper t, struct xr_host *ret)
 {
 	memset(w, 0, sizeof(*w));
@@ -456,6 +472,7 @@ static void make_host(struct wrap *w, enum tamper t, struct xr_host *ret)
 	ret->free_result = w_free;
 	ret->now_ms = w_now;
 	ret->log = test_log;
+	ret->alert = w_alert;
 }
 
 /* --- collecting observations ------------------------------------------------------ */
@@ -536,7 +553,7 @@ START_TEST(test_scan_all)
 
 	make_host(&w, T_NONE, &host);
 	/* max_range 2: the scan walks the chain in many eth_getLogs calls. */
-	void *c = open_chain(&host, ",\"confirmations\":0,\"max_range\":2,\"rpc\":[\"x\"]");
+	void *c = open_chain(&host, ",\"confirmations\":0,\"unsafe_no_confirmations\":true,\"max_range\":2,\"rpc\":[\"x\"]");
 	ck_assert_msg(xr_evm_adapter()->scan(c, 0, chain_latest, collect, &s, &err) == 0, "%s",
 		      err.msg);
 	ck_assert_uint_eq(s.n, N_ELEMS(sends));
@@ -717,33 +734,39 @@ END_TEST
 static const struct {
 	const char *params; /* @B@: the bridge */
 	const char *why;
+	int code; /* 0: XR_EINVAL */
 } open_bad[] = {
-    {"{\"chain\":\"eip155:1\",\"bridge\":\"@B@\"}", "the node serves chain id 31337"},
-    {"{\"chain\":\"eip155:31337\",\"bridge\":\"@B@\",\"x\":1}", "evm param \"x\" is not known"},
-    {"{\"chain\":\"eip155:31337\"}", "evm params lack \"bridge\""},
-    {"{\"bridge\":\"@B@\"}", "evm params lack \"chain\""},
-    {"{\"chain\":\"cosmos:hub\",\"bridge\":\"@B@\"}", "is not eip155:<decimal chain id>"},
-    {"{\"chain\":\"eip155:031337\",\"bridge\":\"@B@\"}", "is not eip155:<decimal chain id>"},
-    {"{\"chain\":\"eip155:99999999999999999999\",\"bridge\":\"@B@\"}", "chain id too large"},
-    {"{\"chain\":7,\"bridge\":\"@B@\"}", "\"chain\" must be a string"},
-    {"{\"chain\":\"eip155:31337\",\"bridge\":\"0x12\"}", "evm param bridge"},
-    {"{\"chain\":\"eip155:31337\",\"bridge\":1}", "\"bridge\" must be a string"},
+    {"{\"chain\":\"eip155:1\",\"bridge\":\"@B@\"}", "the node serves chain id 31337", XR_EVERIFY},
+    {"{\"chain\":\"eip155:31337\",\"bridge\":\"@B@\",\"confirmations\":0}",
+     "set \"unsafe_no_confirmations\": true if that is meant", 0},
+    {"{\"chain\":\"eip155:31337\",\"bridge\":\"@B@\",\"confirmations\":0,"
+     "\"unsafe_no_confirmations\":1}",
+     "\"unsafe_no_confirmations\" must be true or false", 0},
+    {"{\"chain\":\"eip155:31337\",\"bridge\":\"@B@\",\"x\":1}", "evm param \"x\" is not known", 0},
+    {"{\"chain\":\"eip155:31337\"}", "evm params lack \"bridge\"", 0},
+    {"{\"bridge\":\"@B@\"}", "evm params lack \"chain\"", 0},
+    {"{\"chain\":\"cosmos:hub\",\"bridge\":\"@B@\"}", "is not eip155:<decimal chain id>", 0},
+    {"{\"chain\":\"eip155:031337\",\"bridge\":\"@B@\"}", "is not eip155:<decimal chain id>", 0},
+    {"{\"chain\":\"eip155:99999999999999999999\",\"bridge\":\"@B@\"}", "chain id too large", 0},
+    {"{\"chain\":7,\"bridge\":\"@B@\"}", "\"chain\" must be a string", 0},
+    {"{\"chain\":\"eip155:31337\",\"bridge\":\"0x12\"}", "evm param bridge", 0},
+    {"{\"chain\":\"eip155:31337\",\"bridge\":1}", "\"bridge\" must be a string", 0},
     {"{\"chain\":\"eip155:31337\",\"bridge\":\"@B@\",\"confirmations\":-1}",
-     "\"confirmations\" must be an integer 0..1000000"},
+     "\"confirmations\" must be an integer 0..1000000", 0},
     {"{\"chain\":\"eip155:31337\",\"bridge\":\"@B@\",\"confirmations\":\"12\"}",
-     "\"confirmations\" must be an integer"},
+     "\"confirmations\" must be an integer", 0},
     {"{\"chain\":\"eip155:31337\",\"bridge\":\"@B@\",\"finality\":\"safe\"}",
-     "\"finality\" must be \"finalized\""},
+     "\"finality\" must be \"finalized\"", 0},
     {"{\"chain\":\"eip155:31337\",\"bridge\":\"@B@\",\"finality\":\"finalized\","
      "\"confirmations\":3}",
-     "exclude each other"},
+     "exclude each other", 0},
     {"{\"chain\":\"eip155:31337\",\"bridge\":\"@B@\",\"max_range\":0}",
-     "\"max_range\" must be an integer 1..100000"},
+     "\"max_range\" must be an integer 1..100000", 0},
     {"{\"chain\":\"eip155:31337\",\"bridge\":\"@B@\",\"start_height\":1.5}",
-     "\"start_height\" must be an integer"},
-    {"[]", "evm params are not a json object"},
-    {"{\"chain\":\"eip155:31337\",\"chain\":\"eip155:31337\"}", "evm params are not json"},
-    {"{", "evm params are not json"},
+     "\"start_height\" must be an integer", 0},
+    {"[]", "evm params are not a json object", 0},
+    {"{\"chain\":\"eip155:31337\",\"chain\":\"eip155:31337\"}", "evm params are not json", 0},
+    {"{", "evm params are not json", 0},
 };
 
 START_TEST(test_open_refuses)
@@ -761,7 +784,8 @@ START_TEST(test_open_refuses)
 		snprintf(params, sizeof(params), "%.*s%s%s", (int)(at - t), t, bridge_hex, at + 3);
 	else
 		snprintf(params, sizeof(params), "%s", t);
-	ck_assert_int_eq(xr_evm_adapter()->open(&host, params, &c, &err), XR_EINVAL);
+	ck_assert_int_eq(xr_evm_adapter()->open(&host, params, &c, &err),
+			 open_bad[_i].code ? open_bad[_i].code : XR_EINVAL);
 	ck_assert_msg(strstr(err.msg, open_bad[_i].why), "%s: '%s' lacks '%s'", params, err.msg,
 		      open_bad[_i].why);
 	ck_assert_ptr_eq(c, (void *)0x1);
@@ -793,12 +817,11 @@ static const struct {
 	const char *why;
 } tampered[] = {
     {T_RECEIPT, XR_EVERIFY, "receipts do not match the header's receiptsRoot"},
-    {T_RECEIPT_TX, XR_EVERIFY, "name different transactions"},
+    {T_TX_INPUT, XR_EVERIFY, "does not match its encoding"},
     {T_HEADER, XR_EVERIFY, "header hashes to"},
-    {T_HASH, XR_ESTATE, "changed during the scan"},
-    {T_DROP_LOG, XR_EVERIFY, "eth_getLogs disagrees with the receipts"},
+    {T_HASH, XR_ESTATE, "does not link to block"},
     {T_GARBAGE, XR_EINVAL, "eth_getBlockReceipts reply is not json"},
-    {T_NULL_BLOCK, XR_ESTATE, "is gone"},
+    {T_NULL_BLOCK, XR_ENOTFOUND, "has no block"},
 };
 
 /* A node that lies is an error, never an event. */
@@ -811,8 +834,8 @@ START_TEST(test_tampered)
 	struct seen s = {0};
 
 	make_host(&w, tampered[_i].t, &host);
-	void *c = open_chain(&host, ",\"confirmations\":0");
-	uint64_t from = tampered[_i].t == T_DROP_LOG ? sends[2].height : 0;
+	void *c = open_chain(&host, ",\"confirmations\":0,\"unsafe_no_confirmations\":true");
+	uint64_t from = 0;
 	int rc = xr_evm_adapter()->scan(c, from, chain_latest, collect, &s, &err);
 	ck_assert_msg(rc == tampered[_i].code, "tamper %d: rc %d (%s)", tampered[_i].t, rc,
 		      err.msg);
@@ -835,7 +858,7 @@ START_TEST(test_range_limit)
 	struct seen s = {0};
 
 	make_host(&w, T_LIMIT, &host);
-	void *c = open_chain(&host, ",\"confirmations\":0,\"max_range\":64");
+	void *c = open_chain(&host, ",\"confirmations\":0,\"unsafe_no_confirmations\":true,\"max_range\":64");
 	ck_assert_msg(xr_evm_adapter()->scan(c, 0, chain_latest, collect, &s, &err) == 0, "%s",
 		      err.msg);
 	ck_assert_uint_eq(s.n, N_ELEMS(sends));
@@ -844,8 +867,195 @@ START_TEST(test_range_limit)
 		ck_assert_int_eq(xr_envelope_decode(s.env[k], s.env_len[k], &e, NULL), 0);
 		ck_assert_uint_eq(e.sequence, k + 1);
 	}
-	ck_assert_uint_ge(w.refused, 5); /* 64 -> 32 -> 16 -> 8 -> 4 -> 2 */
+	/* Halved from the window it tried (the chain is shorter than 64
+	 * blocks) down to 2: at least 21 -> 10 -> 5 -> 2. */
+	ck_assert_uint_ge(w.refused, 3);
 	seen_free(&s);
+	xr_evm_adapter()->close(c);
+}
+END_TEST
+
+/* A node that hides a log from eth_getLogs: the header's bloom names the
+ * block, the proven receipts hold the event, so it is emitted all the same
+ * and the host hears an alert. */
+START_TEST(test_hidden_log)
+{
+	NEED_ANVIL();
+	struct wrap w;
+	struct xr_host host;
+	struct xr_err err = {0};
+	struct seen s = {0};
+
+	make_host(&w, T_DROP_LOG, &host);
+	void *c = open_chain(&host, ",\"confirmations\":0,\"unsafe_no_confirmations\":true");
+	ck_assert_msg(xr_evm_adapter()->scan(c, sends[2].height, chain_latest, collect, &s, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_uint_eq(s.n, N_ELEMS(sends) - 2);
+	for (size_t k = 0; k < s.n; k++) {
+		struct xr_envelope e;
+		ck_assert_int_eq(xr_envelope_decode(s.env[k], s.env_len[k], &e, NULL), 0);
+		ck_assert_uint_eq(e.sequence, k + 3);
+	}
+	ck_assert_uint_eq(w.alerts, 1);
+	ck_assert_msg(strstr(w.alert, "endpoint hid events") && strstr(w.alert, "named 2"), "%s",
+		      w.alert);
+	seen_free(&s);
+	xr_evm_adapter()->close(c);
+}
+END_TEST
+
+/* A node without eth_getBlockReceipts (Hardhat): receipts come one
+ * transaction at a time, and the events are the same. */
+START_TEST(test_receipts_by_tx)
+{
+	NEED_ANVIL();
+	struct wrap w;
+	struct xr_host host;
+	struct xr_err err = {0};
+	struct seen s = {0}, t = {0};
+
+	make_host(&w, T_NONE, &host);
+	void *c = open_chain(&host, ",\"confirmations\":0,\"unsafe_no_confirmations\":true");
+	ck_assert_int_eq(xr_evm_adapter()->scan(c, 0, chain_latest, collect, &s, &err), 0);
+	xr_evm_adapter()->close(c);
+	make_host(&w, T_NO_BLOCK_RECEIPTS, &host);
+	c = open_chain(&host, ",\"confirmations\":0,\"unsafe_no_confirmations\":true");
+	ck_assert_msg(xr_evm_adapter()->scan(c, 0, chain_latest, collect, &t, &err) == 0, "%s",
+		      err.msg);
+	ck_assert_uint_gt(w.tx_receipt_calls, 0);
+	ck_assert_uint_eq(t.n, s.n);
+	for (size_t k = 0; k < s.n; k++) {
+		ck_assert_uint_eq(t.env_len[k], s.env_len[k]);
+		ck_assert_mem_eq(t.env[k], s.env[k], s.env_len[k]);
+		ck_assert_uint_eq(t.ev_len[k], s.ev_len[k]);
+		ck_assert_mem_eq(t.ev[k], s.ev[k], s.ev_len[k]);
+	}
+	seen_free(&s);
+	seen_free(&t);
+	xr_evm_adapter()->close(c);
+}
+END_TEST
+
+struct marks {
+	size_t n;
+	uint64_t h[64];
+};
+
+static int mark(void *ctx, uint64_t height, const uint8_t hash[32], struct xr_err *err)
+{
+	struct marks *m = ctx;
+	(void)hash;
+	if (m->n < 64)
+		m->h[m->n++] = height;
+	return 0;
+}
+
+struct both {
+	struct seen s;
+	struct marks m;
+};
+
+static int both_emit(void *ctx, const struct xr_observation *o, struct xr_err *err)
+{
+	return collect(&((struct both *)ctx)->s, o, err);
+}
+
+static int both_mark(void *ctx, uint64_t height, const uint8_t hash[32], struct xr_err *err)
+{
+	return mark(&((struct both *)ctx)->m, height, hash, err);
+}
+
+/* A linked scan: anchored at both ends, it emits everything with marks at
+ * block boundaries; a wrong parent is XR_ECONFLICT and a wrong tip hash
+ * XR_ESTATE, both before anything is emitted. The evidence proves the
+ * transaction hash (version 2): another tx hash in the envelope fails. */
+START_TEST(test_linked)
+{
+	NEED_ANVIL();
+	struct wrap w;
+	struct xr_host host;
+	struct xr_err err = {0};
+	struct both b;
+	struct xr_span sp = {.from = 1, .to = chain_latest};
+
+	make_host(&w, T_NONE, &host);
+	void *c = open_chain(&host, ",\"confirmations\":0,\"unsafe_no_confirmations\":true");
+	ck_assert_int_eq(xr_evm_adapter()->block_hash(c, 0, sp.parent_hash, NULL), 0);
+	ck_assert_int_eq(xr_evm_adapter()->block_hash(c, chain_latest, sp.to_hash, NULL), 0);
+	memset(&b, 0, sizeof(b));
+	ck_assert_msg(xr_evm_adapter()->scan_linked(c, &sp, both_emit, both_mark, &b, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_uint_eq(b.s.n, N_ELEMS(sends));
+	ck_assert_uint_ge(b.m.n, 2);
+	ck_assert_uint_eq(b.m.h[b.m.n - 1], chain_latest);
+	for (size_t i = 1; i < b.m.n; i++)
+		ck_assert_uint_gt(b.m.h[i], b.m.h[i - 1]);
+	/* Version 2 evidence: the tx hash is proven. */
+	struct xr_evm_evidence ev;
+	ck_assert_int_eq(xr_evm_evidence_open(b.s.ev[0], b.s.ev_len[0], &ev, &err), 0);
+	ck_assert_uint_eq(ev.version, 2);
+	ck_assert(ev.has_tx);
+	ck_assert_mem_eq(ev.tx_hash, sends[0].tx, 32);
+	xr_evm_evidence_fini(&ev);
+	struct xr_envelope e;
+	ck_assert_int_eq(xr_envelope_decode(b.s.env[0], b.s.env_len[0], &e, NULL), 0);
+	e.src_tx[5] ^= 1;
+	ck_assert_int_eq(xr_evidence_evm.check(&e, b.s.ev[0], b.s.ev_len[0], &err), XR_EVERIFY);
+	ck_assert_msg(strstr(err.msg, "source tx hash"), "%s", err.msg);
+	seen_free(&b.s);
+
+	struct xr_span bad = sp;
+	bad.parent_hash[0] ^= 1;
+	memset(&b, 0, sizeof(b));
+	xr_err_clear(&err);
+	ck_assert_int_eq(xr_evm_adapter()->scan_linked(c, &bad, both_emit, both_mark, &b, &err),
+			 XR_ECONFLICT);
+	ck_assert_msg(strstr(err.msg, "the cursor holds"), "%s", err.msg);
+	ck_assert_uint_eq(b.s.n, 0);
+	bad = sp;
+	bad.to_hash[31] ^= 1;
+	xr_err_clear(&err);
+	ck_assert_int_eq(xr_evm_adapter()->scan_linked(c, &bad, both_emit, both_mark, &b, &err),
+			 XR_ESTATE);
+	ck_assert_msg(strstr(err.msg, "the endpoints agreed on"), "%s", err.msg);
+	ck_assert_uint_eq(b.s.n, 0);
+	bad = sp;
+	bad.from = 0;
+	ck_assert_int_eq(xr_evm_adapter()->scan_linked(c, &bad, both_emit, both_mark, &b, NULL),
+			 XR_EINVAL);
+	xr_evm_adapter()->close(c);
+}
+END_TEST
+
+static int seq_of(void *ctx, const uint8_t *emitter, size_t len, uint64_t last, struct xr_err *err)
+{
+	uint64_t *r = ctx;
+	ck_assert_uint_eq(len, 20);
+	ck_assert_mem_eq(emitter, bridge, 20);
+	*r = last;
+	return 0;
+}
+
+/* The bridge's sequence() as of a block: the start of a relay part-way. */
+START_TEST(test_emitters)
+{
+	NEED_ANVIL();
+	struct wrap w;
+	struct xr_host host;
+	struct xr_err err = {0};
+	uint8_t h[32] = {0};
+	uint64_t seq = 99;
+
+	make_host(&w, T_NONE, &host);
+	void *c = open_chain(&host, ",\"confirmations\":2");
+	ck_assert_msg(xr_evm_adapter()->emitters(c, sends[2].height, h, seq_of, &seq, &err) == 0,
+		      "%s", err.msg);
+	ck_assert_uint_eq(seq, 5); /* sends[2..4] share a block */
+	ck_assert_int_eq(xr_evm_adapter()->emitters(c, sends[0].height - 1, h, seq_of, &seq, NULL),
+			 0);
+	ck_assert_uint_eq(seq, 0);
+	ck_assert_int_eq(xr_evm_adapter()->emitters(c, chain_latest, h, seq_of, &seq, NULL), 0);
+	ck_assert_uint_eq(seq, N_ELEMS(sends));
 	xr_evm_adapter()->close(c);
 }
 END_TEST
@@ -861,6 +1071,10 @@ static Suite *adapter_suite(void)
 	tcase_set_timeout(tc, 600);
 	tcase_add_unchecked_fixture(tc, chain_setup, chain_teardown);
 	tcase_add_test(tc, test_scan_all);
+	tcase_add_test(tc, test_hidden_log);
+	tcase_add_test(tc, test_receipts_by_tx);
+	tcase_add_test(tc, test_linked);
+	tcase_add_test(tc, test_emitters);
 	tcase_add_test(tc, test_head_and_hash);
 	tcase_add_test(tc, test_contract_refuses);
 	tcase_add_loop_test(tc, test_open_refuses, 0, (int)N_ELEMS(open_bad));

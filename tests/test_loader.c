@@ -64,7 +64,7 @@ START_TEST(refusals)
 	const struct xr_adapter *a = NULL;
 	ck_assert_int_eq(xr_adapter_load(plugin("libxr_synth_wrong_abi.so"), &h, &a, &err),
 			 XR_EINVAL);
-	ck_assert_msg(strstr(err.msg, "speaks adapter ABI 2.3; this relay speaks 1.0"), "%s",
+	ck_assert_msg(strstr(err.msg, "speaks adapter ABI 2.3; this relay speaks 1.1"), "%s",
 		      err.msg);
 	ck_assert_ptr_null(h);
 	xr_err_clear(&err);

@@ -10,43 +10,71 @@
 #include "keccak.h"
 #include "mpt.h"
 #include "rlp.h"
+#include "txs.h"
 
 /* --- the evidence list ------------------------------------------------------ */
 
-int xr_evm_evidence_encode(const uint8_t *header_rlp,
-			   size_t header_len,
-			   uint64_t receipt_index,
-			   const uint8_t *proof,
-			   size_t proof_len,
-			   uint64_t log_position,
-			   struct xr_buf *out,
-			   struct xr_err *err)
+/* Appends the nodes of an xr_mpt_prove proof (back to back) as a list of
+ * byte strings. */
+static int put_proof(struct xr_buf *out, const uint8_t *proof, size_t proof_len, const char *what,
+		     struct xr_err *err)
 {
-	size_t mark = out->len, used, nodes = 0;
-	bool was_failed = out->failed;
 	struct xr_rlp_item node;
-	int rc = 0;
+	size_t used, nodes = 0;
+	int rc;
 
-	size_t m = xr_rlp_list_begin(out);
-	xr_rlp_put_bytes(out, header_rlp, header_len);
-	xr_rlp_put_uint(out, receipt_index);
 	size_t mp = xr_rlp_list_begin(out);
 	for (size_t off = 0; off < proof_len; off += used) {
 		if ((rc = xr_rlp_decode_prefix(proof + off, proof_len - off, &node, &used, err)) <
 		    0) {
-			xr_err_prefix(err, "receipt proof node %zu", nodes);
-			goto out;
+			xr_err_prefix(err, "%s node %zu", what, nodes);
+			return rc;
 		}
 		xr_rlp_put_bytes(out, node.raw, node.raw_len);
 		nodes++;
 	}
-	if (nodes == 0 || nodes > XR_EVM_PROOF_MAX_NODES) {
-		rc = xr_err_set(err, XR_EINVAL, "receipt proof has %zu nodes, expected 1..%d",
-				nodes, XR_EVM_PROOF_MAX_NODES);
-		goto out;
-	}
+	if (nodes == 0 || nodes > XR_EVM_PROOF_MAX_NODES)
+		return xr_err_set(err, XR_EINVAL, "%s has %zu nodes, expected 1..%d", what, nodes,
+				  XR_EVM_PROOF_MAX_NODES);
 	xr_rlp_list_end(out, mp);
+	return 0;
+}
+
+static int encode(const uint8_t *header_rlp,
+		  size_t header_len,
+		  uint64_t receipt_index,
+		  const uint8_t *proof,
+		  size_t proof_len,
+		  uint64_t log_position,
+		  const uint8_t *raw_tx,
+		  size_t tx_len,
+		  const uint8_t *tx_proof,
+		  size_t tx_proof_len,
+		  struct xr_buf *out,
+		  struct xr_err *err)
+{
+	size_t mark = out->len;
+	bool was_failed = out->failed;
+	int rc = 0;
+
+	size_t m = xr_rlp_list_begin(out);
+	if (raw_tx)
+		xr_rlp_put_uint(out, 2);
+	xr_rlp_put_bytes(out, header_rlp, header_len);
+	xr_rlp_put_uint(out, receipt_index);
+	if ((rc = put_proof(out, proof, proof_len, "receipt proof", err)) < 0)
+		goto out;
 	xr_rlp_put_uint(out, log_position);
+	if (raw_tx) {
+		if (tx_len == 0 || tx_len > XR_EVM_BLOCK_TX_MAX) {
+			rc = xr_err_set(err, XR_EINVAL, "transaction of %zu bytes, expected 1..%d",
+					tx_len, XR_EVM_BLOCK_TX_MAX);
+			goto out;
+		}
+		xr_rlp_put_bytes(out, raw_tx, tx_len);
+		if ((rc = put_proof(out, tx_proof, tx_proof_len, "transaction proof", err)) < 0)
+			goto out;
+	}
 	xr_rlp_list_end(out, m);
 	if (!was_failed && (out->failed || out->len - mark > XR_EVM_EVIDENCE_MAX))
 		rc = xr_err_set(err, XR_ENOMEM, "evidence of %zu bytes is too large",
@@ -59,20 +87,87 @@ out:
 	return rc;
 }
 
+int xr_evm_evidence_encode(const uint8_t *header_rlp,
+			   size_t header_len,
+			   uint64_t receipt_index,
+			   const uint8_t *proof,
+			   size_t proof_len,
+			   uint64_t log_position,
+			   struct xr_buf *out,
+			   struct xr_err *err)
+{
+	return encode(header_rlp, header_len, receipt_index, proof, proof_len, log_position, NULL,
+		      0, NULL, 0, out, err);
+}
+
+int xr_evm_evidence_encode2(const uint8_t *header_rlp,
+			    size_t header_len,
+			    uint64_t receipt_index,
+			    const uint8_t *proof,
+			    size_t proof_len,
+			    uint64_t log_position,
+			    const uint8_t *raw_tx,
+			    size_t tx_len,
+			    const uint8_t *tx_proof,
+			    size_t tx_proof_len,
+			    struct xr_buf *out,
+			    struct xr_err *err)
+{
+	if (!raw_tx)
+		return xr_err_set(err, XR_EINVAL, "evidence version 2 needs the transaction");
+	return encode(header_rlp, header_len, receipt_index, proof, proof_len, log_position,
+		      raw_tx, tx_len, tx_proof, tx_proof_len, out, err);
+}
+
 struct parts {
+	unsigned version;	   /* 1 or 2 */
 	struct xr_rlp_item header; /* byte string: the header RLP */
 	uint64_t receipt_index;
 	struct xr_rlp_item proof; /* list of byte strings */
 	size_t n_nodes;
 	uint64_t log_position;
+	struct xr_rlp_item tx;	     /* version 2: the raw transaction */
+	struct xr_rlp_item tx_proof; /* version 2: list of byte strings */
 };
 
-/* Splits evidence bytes into their parts, checking shape and caps only. */
+/* A proof: a list of 1..XR_EVM_PROOF_MAX_NODES byte strings. */
+static int split_proof(const struct xr_rlp_item *l, const char *what, size_t *ret_n,
+		       struct xr_err *err)
+{
+	struct xr_rlp_iter it;
+	struct xr_rlp_item node;
+	size_t n = 0;
+	int rc;
+
+	if (l->kind != XR_RLP_LIST)
+		return xr_err_set(err, XR_EINVAL, "evidence %s is a byte string, expected a list",
+				  what);
+	xr_rlp_iter_init(&it, l, 2);
+	while ((rc = xr_rlp_next(&it, &node, err)) > 0) {
+		if (node.kind != XR_RLP_BYTES)
+			return xr_err_set(err, XR_EINVAL,
+					  "evidence %s node %zu is a list, expected bytes", what,
+					  n);
+		if (++n > XR_EVM_PROOF_MAX_NODES)
+			return xr_err_set(err, XR_EINVAL, "evidence %s has more than %d nodes",
+					  what, XR_EVM_PROOF_MAX_NODES);
+	}
+	if (rc < 0)
+		return rc;
+	if (n == 0)
+		return xr_err_set(err, XR_EINVAL, "evidence %s has no nodes", what);
+	*ret_n = n;
+	return 0;
+}
+
+/* Splits evidence bytes into their parts, checking shape and caps only.
+ * Version 1 is a list of 4 items; version 2 a list of 7 whose first is the
+ * integer 2 (a header RLP is never one byte long, so they cannot be mixed up). */
 static int split(const uint8_t *p, size_t n, struct parts *ret, struct xr_err *err)
 {
-	struct xr_rlp_item top, f[4], node;
-	struct xr_rlp_iter it;
+	struct xr_rlp_item top, f[7];
 	struct parts s;
+	size_t count, tx_nodes;
 	int rc;
 
 	if (n > XR_EVM_EVIDENCE_MAX)
@@ -82,47 +177,91 @@ static int split(const uint8_t *p, size_t n, struct parts *ret, struct xr_err *e
 		xr_err_prefix(err, "evidence");
 		return rc;
 	}
-	if ((rc = xr_rlp_list_exact(&top, f, 4, "evidence", err)) < 0)
+	if (top.kind != XR_RLP_LIST)
+		return xr_err_set(err, XR_EINVAL, "evidence is a byte string, expected a list");
+	if ((rc = xr_rlp_list_count(&top, &count, err)) < 0)
 		return rc;
 	memset(&s, 0, sizeof(s));
-	if (f[0].kind != XR_RLP_BYTES)
+	if (count == 7) {
+		uint64_t v;
+		if ((rc = xr_rlp_list_exact(&top, f, 7, "evidence", err)) < 0)
+			return rc;
+		if ((rc = xr_rlp_uint64(&f[0], &v, "evidence version", err)) < 0)
+			return rc;
+		if (v != 2)
+			return xr_err_set(err, XR_EINVAL, "evidence version %llu, expected 2",
+					  (unsigned long long)v);
+		s.version = 2;
+	} else {
+		if ((rc = xr_rlp_list_exact(&top, f + 1, 4, "evidence", err)) < 0)
+			return rc;
+		s.version = 1;
+	}
+	if (f[1].kind != XR_RLP_BYTES)
 		return xr_err_set(err, XR_EINVAL, "evidence header_rlp is a list, expected bytes");
-	if (f[0].len > XR_EVM_HEADER_RLP_MAX)
+	if (f[1].len > XR_EVM_HEADER_RLP_MAX)
 		return xr_err_set(err, XR_EINVAL,
-				  "evidence header_rlp is %zu bytes, expected at most %d", f[0].len,
+				  "evidence header_rlp is %zu bytes, expected at most %d", f[1].len,
 				  XR_EVM_HEADER_RLP_MAX);
-	s.header = f[0];
-	if ((rc = xr_rlp_uint64(&f[1], &s.receipt_index, "evidence receipt_index", err)) < 0)
+	s.header = f[1];
+	if ((rc = xr_rlp_uint64(&f[2], &s.receipt_index, "evidence receipt_index", err)) < 0)
 		return rc;
 	if (s.receipt_index >= XR_EVM_BLOCK_RECEIPTS_MAX)
 		return xr_err_set(err, XR_EINVAL, "evidence receipt_index %llu, expected 0..%d",
 				  (unsigned long long)s.receipt_index,
 				  XR_EVM_BLOCK_RECEIPTS_MAX - 1);
-	if (f[2].kind != XR_RLP_LIST)
-		return xr_err_set(err, XR_EINVAL,
-				  "evidence receipt_proof is a byte string, expected a list");
-	s.proof = f[2];
-	xr_rlp_iter_init(&it, &f[2], 2);
-	while ((rc = xr_rlp_next(&it, &node, err)) > 0) {
-		if (node.kind != XR_RLP_BYTES)
-			return xr_err_set(
-			    err, XR_EINVAL,
-			    "evidence receipt_proof node %zu is a list, expected bytes", s.n_nodes);
-		if (++s.n_nodes > XR_EVM_PROOF_MAX_NODES)
-			return xr_err_set(err, XR_EINVAL,
-					  "evidence receipt_proof has more than %d nodes",
-					  XR_EVM_PROOF_MAX_NODES);
-	}
-	if (rc < 0)
+	if ((rc = split_proof(&f[3], "receipt_proof", &s.n_nodes, err)) < 0)
 		return rc;
-	if (s.n_nodes == 0)
-		return xr_err_set(err, XR_EINVAL, "evidence receipt_proof has no nodes");
-	if ((rc = xr_rlp_uint64(&f[3], &s.log_position, "evidence log_position", err)) < 0)
+	s.proof = f[3];
+	if ((rc = xr_rlp_uint64(&f[4], &s.log_position, "evidence log_position", err)) < 0)
 		return rc;
 	if (s.log_position >= XR_EVM_RECEIPT_MAX_LOGS)
 		return xr_err_set(err, XR_EINVAL, "evidence log_position %llu, expected 0..%d",
 				  (unsigned long long)s.log_position, XR_EVM_RECEIPT_MAX_LOGS - 1);
+	if (s.version == 2) {
+		if (f[5].kind != XR_RLP_BYTES || f[5].len == 0 || f[5].len > XR_EVM_BLOCK_TX_MAX)
+			return xr_err_set(err, XR_EINVAL,
+					  "evidence tx must be a byte string of 1..%d bytes",
+					  XR_EVM_BLOCK_TX_MAX);
+		s.tx = f[5];
+		if ((rc = split_proof(&f[6], "tx_proof", &tx_nodes, err)) < 0)
+			return rc;
+		s.tx_proof = f[6];
+	}
 	*ret = s;
+	return 0;
+}
+
+/* Copies the nodes of a proof list back to back into a fresh buffer, each
+ * checked to be one RLP item of its own: otherwise the same concatenation
+ * could be cut into nodes in several ways, and evidence would have more
+ * than one encoding. */
+static int join_proof(const struct xr_rlp_item *l, const char *what, uint8_t **ret,
+		      size_t *ret_len, struct xr_err *err)
+{
+	struct xr_rlp_iter it;
+	struct xr_rlp_item node, one;
+	size_t off = 0;
+	int rc;
+	uint8_t *buf = malloc(l->len ? l->len : 1); /* the payload bounds the nodes */
+
+	if (!buf)
+		return xr_err_set(err, XR_ENOMEM, "out of memory for a %zu-byte proof", l->len);
+	xr_rlp_iter_init(&it, l, 2);
+	for (size_t i = 0; (rc = xr_rlp_next(&it, &node, err)) > 0; i++) {
+		if ((rc = xr_rlp_decode(node.p, node.len, &one, err)) < 0) {
+			xr_err_prefix(err, "evidence %s node %zu", what, i);
+			break;
+		}
+		memcpy(buf + off, node.p, node.len);
+		off += node.len;
+	}
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	*ret = buf;
+	*ret_len = off;
 	return 0;
 }
 
@@ -134,18 +273,54 @@ void xr_evm_evidence_fini(struct xr_evm_evidence *ev)
 	ev->proof = NULL;
 }
 
+/* Version 2: the transaction at the receipt's index, proven under
+ * transactionsRoot, is the evidence's tx; its Keccak is the tx hash. */
+static int open_tx(struct xr_evm_evidence *ev, const struct parts *s, struct xr_err *err)
+{
+	uint8_t key[9], *proof = NULL;
+	const uint8_t *val;
+	size_t val_len, proof_len;
+	int rc;
+
+	if ((rc = join_proof(&s->tx_proof, "tx_proof", &proof, &proof_len, err)) < 0)
+		return rc;
+	rc = xr_mpt_verify(ev->header.tx_root, key, xr_mpt_index_key(s->receipt_index, key), proof,
+			   proof_len, &val, &val_len, err);
+	if (rc == XR_ENOTFOUND) {
+		rc = xr_err_set(err, XR_EVERIFY,
+				"transaction proof shows no transaction %llu under "
+				"transactionsRoot",
+				(unsigned long long)s->receipt_index);
+		goto out;
+	}
+	if (rc < 0) {
+		xr_err_prefix(err, "transaction %llu", (unsigned long long)s->receipt_index);
+		goto out;
+	}
+	if (val_len != s->tx.len || memcmp(val, s->tx.p, val_len) != 0) {
+		rc = xr_err_set(err, XR_EVERIFY,
+				"evidence tx differs from transaction %llu proven under "
+				"transactionsRoot",
+				(unsigned long long)s->receipt_index);
+		goto out;
+	}
+	xr_keccak256(s->tx.p, s->tx.len, ev->tx_hash);
+	ev->has_tx = true;
+out:
+	free(proof);
+	return rc;
+}
+
 int xr_evm_evidence_open(const uint8_t *p,
 			 size_t n,
 			 struct xr_evm_evidence *ret,
 			 struct xr_err *err)
 {
 	struct xr_evm_evidence *ev = NULL;
-	struct xr_rlp_iter it;
-	struct xr_rlp_item node;
 	struct parts s;
 	uint8_t key[9];
 	const uint8_t *val;
-	size_t val_len, off = 0;
+	size_t val_len;
 	int rc;
 
 	if ((rc = split(p, n, &s, err)) < 0)
@@ -159,29 +334,9 @@ int xr_evm_evidence_open(const uint8_t *p,
 	xr_keccak256(s.header.p, s.header.len, ev->block_hash);
 	ev->receipt_index = s.receipt_index;
 	ev->log_position = s.log_position;
-	/* The proof verifier takes the nodes back to back. */
-	ev->proof_len = s.proof.len; /* an upper bound: the payload with headers */
-	if (!(ev->proof = malloc(ev->proof_len ? ev->proof_len : 1))) {
-		rc =
-		    xr_err_set(err, XR_ENOMEM, "out of memory for a %zu-byte proof", ev->proof_len);
+	ev->version = s.version;
+	if ((rc = join_proof(&s.proof, "receipt_proof", &ev->proof, &ev->proof_len, err)) < 0)
 		goto out;
-	}
-	xr_rlp_iter_init(&it, &s.proof, 2);
-	for (size_t i = 0; (rc = xr_rlp_next(&it, &node, err)) > 0; i++) {
-		/* Each node must be one RLP item of its own: otherwise the same
-		 * concatenation could be cut into nodes in several ways, and
-		 * evidence would have more than one encoding. */
-		struct xr_rlp_item one;
-		if ((rc = xr_rlp_decode(node.p, node.len, &one, err)) < 0) {
-			xr_err_prefix(err, "evidence receipt_proof node %zu", i);
-			goto out;
-		}
-		memcpy(ev->proof + off, node.p, node.len);
-		off += node.len;
-	}
-	if (rc < 0)
-		goto out;
-	ev->proof_len = off;
 	rc = xr_mpt_verify(ev->header.receipts_root, key, xr_mpt_index_key(s.receipt_index, key),
 			   ev->proof, ev->proof_len, &val, &val_len, err);
 	if (rc == XR_ENOTFOUND) {
@@ -206,6 +361,8 @@ int xr_evm_evidence_open(const uint8_t *p,
 		goto out;
 	}
 	if ((rc = xr_evm_receipt_log(&ev->receipt, s.log_position, &ev->log, err)) < 0)
+		goto out;
+	if (s.version == 2 && (rc = open_tx(ev, &s, err)) < 0)
 		goto out;
 	memcpy(ret, ev, sizeof(*ev));
 	ev->proof = NULL; /* now owned by *ret */
@@ -431,7 +588,12 @@ int xr_evm_evidence_check(const struct xr_envelope *env,
 			 : differs("emitter", env->emitter, ev.log.address, 20, err);
 		goto out;
 	}
-	/* The unproven fields (src_tx, log_index) are taken from the envelope. */
+	if (ev.has_tx && memcmp(env->src_tx, ev.tx_hash, 32) != 0) {
+		rc = differs("source tx hash", env->src_tx, ev.tx_hash, 32, err);
+		goto out;
+	}
+	/* The unproven field (log_index; src_tx too in version 1) is taken
+	 * from the envelope. */
 	if ((rc = xr_evm_sent_envelope(env->src_chain, &ev.header, ev.block_hash, env->src_tx,
 				       env->log_index, &ev.log, &want, err)) < 0) {
 		if (rc == XR_EINVAL)
@@ -496,14 +658,45 @@ json_index(const json_t *o, const char *key, long long max, uint64_t *ret, struc
 	return 0;
 }
 
+/* A JSON proof: an array of 1..XR_EVM_PROOF_MAX_NODES hex nodes, each one
+ * RLP item, appended back to back to nodes. */
+static int json_proof(const json_t *proof, const char *name, struct xr_buf *nodes,
+		      struct xr_err *err)
+{
+	int rc;
+
+	if (!json_is_array(proof))
+		return xr_err_set(err, XR_EINVAL, "evidence \"%s\" is not an array", name);
+	if (json_array_size(proof) < 1 || json_array_size(proof) > XR_EVM_PROOF_MAX_NODES)
+		return xr_err_set(err, XR_EINVAL, "evidence \"%s\" has %zu nodes, expected 1..%d",
+				  name, json_array_size(proof), XR_EVM_PROOF_MAX_NODES);
+	for (size_t i = 0; i < json_array_size(proof); i++) {
+		char what[64];
+		size_t n;
+		struct xr_rlp_item it;
+		size_t used;
+		snprintf(what, sizeof(what), "evidence %s node %zu", name, i);
+		if ((rc = xr_evm_json_data(json_array_get(proof, i), what, XR_MPT_MAX_NODE, nodes,
+					   &n, err)) < 0)
+			return rc;
+		/* Each node is one RLP item (checked by the proof verifier). */
+		if (n == 0 ||
+		    xr_rlp_decode_prefix(nodes->data + nodes->len - n, n, &it, &used, NULL) < 0 ||
+		    used != n)
+			return xr_err_set(err, XR_EINVAL, "%s is not one rlp item", what);
+	}
+	return 0;
+}
+
 static int rebuild(const json_t *o, struct xr_buf *out, struct xr_err *err)
 {
-	static const char *const keys[] = {"framework", "header_rlp", "receipt_index",
-					   "receipt_proof", "log_position"};
+	static const char *const keys[] = {"framework",	 "version",  "header_rlp",
+					   "receipt_index", "receipt_proof", "log_position",
+					   "tx",	    "tx_proof"};
 	const char *key, *fw;
 	const json_t *v, *proof;
-	struct xr_buf header, nodes;
-	uint64_t ri, lp;
+	struct xr_buf header, nodes, tx, tx_nodes;
+	uint64_t ri, lp, version = 1;
 	int rc;
 
 	if (!json_is_object(o))
@@ -521,6 +714,17 @@ static int rebuild(const json_t *o, struct xr_buf *out, struct xr_err *err)
 	}
 	if (!(fw = json_string_value(json_object_get(o, "framework"))) || strcmp(fw, "evm") != 0)
 		return xr_err_set(err, XR_EINVAL, "evidence \"framework\" is not \"evm\"");
+	/* Version 1 has no "version" key (and no tx); version 2 names itself. */
+	if (json_object_get(o, "version")) {
+		if ((rc = json_index(o, "version", 2, &version, err)) < 0)
+			return rc;
+		if (version != 2)
+			return xr_err_set(err, XR_EINVAL, "evidence \"version\" %llu, expected 2",
+					  (unsigned long long)version);
+	}
+	if (version == 1 && (json_object_get(o, "tx") || json_object_get(o, "tx_proof")))
+		return xr_err_set(err, XR_EINVAL,
+				  "evidence \"tx\" and \"tx_proof\" need \"version\": 2");
 	if ((rc = json_index(o, "receipt_index", XR_EVM_BLOCK_RECEIPTS_MAX - 1, &ri, err)) < 0 ||
 	    (rc = json_index(o, "log_position", XR_EVM_RECEIPT_MAX_LOGS - 1, &lp, err)) < 0)
 		return rc;
@@ -536,31 +740,35 @@ static int rebuild(const json_t *o, struct xr_buf *out, struct xr_err *err)
 				  json_array_size(proof), XR_EVM_PROOF_MAX_NODES);
 	xr_buf_init(&header, XR_EVM_HEADER_RLP_MAX);
 	xr_buf_init(&nodes, XR_EVM_EVIDENCE_MAX);
+	xr_buf_init(&tx, XR_EVM_BLOCK_TX_MAX);
+	xr_buf_init(&tx_nodes, XR_EVM_EVIDENCE_MAX);
 	if ((rc = xr_evm_json_data(json_object_get(o, "header_rlp"), "evidence header_rlp",
-				   XR_EVM_HEADER_RLP_MAX, &header, NULL, err)) < 0)
+				   XR_EVM_HEADER_RLP_MAX, &header, NULL, err)) < 0 ||
+	    (rc = json_proof(proof, "receipt_proof", &nodes, err)) < 0)
 		goto out;
-	for (size_t i = 0; i < json_array_size(proof); i++) {
-		char what[64];
-		size_t n;
-		snprintf(what, sizeof(what), "evidence receipt_proof node %zu", i);
-		if ((rc = xr_evm_json_data(json_array_get(proof, i), what, XR_MPT_MAX_NODE, &nodes,
-					   &n, err)) < 0)
-			goto out;
-		/* Each node is one RLP item (checked by the proof verifier). */
-		struct xr_rlp_item it;
-		size_t used;
-		if (n == 0 ||
-		    xr_rlp_decode_prefix(nodes.data + nodes.len - n, n, &it, &used, NULL) < 0 ||
-		    used != n) {
-			rc = xr_err_set(err, XR_EINVAL, "%s is not one rlp item", what);
+	if (version == 2) {
+		const json_t *tp = json_object_get(o, "tx_proof");
+		if (!json_object_get(o, "tx") || !tp) {
+			rc = xr_err_set(err, XR_EINVAL,
+					"evidence version 2 has no \"tx\" or \"tx_proof\"");
 			goto out;
 		}
+		if ((rc = xr_evm_json_data(json_object_get(o, "tx"), "evidence tx", XR_EVM_BLOCK_TX_MAX,
+					   &tx, NULL, err)) < 0 ||
+		    (rc = json_proof(tp, "tx_proof", &tx_nodes, err)) < 0)
+			goto out;
+		rc = xr_evm_evidence_encode2(header.data, header.len, ri, nodes.data, nodes.len, lp,
+					     tx.data, tx.len, tx_nodes.data, tx_nodes.len, out,
+					     err);
+	} else {
+		rc = xr_evm_evidence_encode(header.data, header.len, ri, nodes.data, nodes.len, lp,
+					    out, err);
 	}
-	rc = xr_evm_evidence_encode(header.data, header.len, ri, nodes.data, nodes.len, lp, out,
-				    err);
 out:
 	xr_buf_fini(&header);
 	xr_buf_fini(&nodes);
+	xr_buf_fini(&tx);
+	xr_buf_fini(&tx_nodes);
 	return rc;
 }
 
@@ -578,6 +786,8 @@ static json_t *to_json(const uint8_t *evidence, size_t len, struct xr_err *err)
 	if (!(o = json_object()) || !(proof = json_array()))
 		goto oom;
 	if (json_object_set_new(o, "framework", json_string("evm")) < 0)
+		goto oom;
+	if (s.version == 2 && json_object_set_new(o, "version", json_integer(2)) < 0)
 		goto oom;
 	if (!(hex = xr_hex0x_new(s.header.p, s.header.len)))
 		goto oom;
@@ -600,6 +810,27 @@ static json_t *to_json(const uint8_t *evidence, size_t len, struct xr_err *err)
 	if (rc < 0 ||
 	    json_object_set_new(o, "log_position", json_integer((json_int_t)s.log_position)) < 0)
 		goto oom;
+	if (s.version == 2) {
+		if (!(hex = xr_hex0x_new(s.tx.p, s.tx.len)))
+			goto oom;
+		rc = json_object_set_new(o, "tx", json_string(hex));
+		free(hex);
+		if (rc < 0 || !(proof = json_array()))
+			goto oom;
+		xr_rlp_iter_init(&it, &s.tx_proof, 2);
+		while (xr_rlp_next(&it, &node, NULL) > 0) {
+			if (!(hex = xr_hex0x_new(node.p, node.len)))
+				goto oom;
+			rc = json_array_append_new(proof, json_string(hex));
+			free(hex);
+			if (rc < 0)
+				goto oom;
+		}
+		rc = json_object_set_new(o, "tx_proof", proof);
+		proof = NULL;
+		if (rc < 0)
+			goto oom;
+	}
 	return o;
 oom:
 	json_decref(o);

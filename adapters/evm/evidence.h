@@ -1,21 +1,29 @@
 /* evidence.h - the evidence behind an envelope from an EVM chain: the block
- * header and a receipts-trie proof of the receipt that holds the bridge's
- * Sent log, and the check that ties them to the envelope.
+ * header, a receipts-trie proof of the receipt that holds the bridge's Sent
+ * log and (version 2) a transactions-trie proof of its transaction, and the
+ * check that ties them to the envelope.
  *
- * Evidence bytes are RLP([header_rlp, receipt_index, [proof_node, ...],
- * log_position]): header_rlp and each proof node (root first, as
- * xr_mpt_prove makes them) are byte strings, the two positions integers.
- * The JSON view is {"framework":"evm","header_rlp":"0x..","receipt_index":N,
- * "receipt_proof":["0x..",...],"log_position":N}.
+ * Version 1 bytes are RLP([header_rlp, receipt_index, [proof_node, ...],
+ * log_position]). Version 2 bytes are RLP([2, header_rlp, receipt_index,
+ * [proof_node, ...], log_position, tx, [tx_proof_node, ...]]): tx is the
+ * transaction's EIP-2718 encoding, proven under transactionsRoot at the
+ * receipt's index. header_rlp, tx and each proof node (root first, as
+ * xr_mpt_prove makes them) are byte strings, the positions integers. The JSON
+ * view is {"framework":"evm","header_rlp":"0x..","receipt_index":N,
+ * "receipt_proof":["0x..",...],"log_position":N}, and for version 2 also
+ * "version":2,"tx":"0x..","tx_proof":["0x..",...]. The relay writes
+ * version 2; version 1 evidence still verifies, for what it proves.
  *
  * What the evidence proves: the block (its hash is keccak256(header_rlp)),
  * height and time, and, through receiptsRoot, the receipt and so the log:
- * emitter, sequence, destination, recipient, amount and payload. What it does
- * not prove: the source tx hash (a receipt does not hold it; that would take
- * the transaction and a transactions-trie proof) and the block-level log
- * index (it counts the logs of every earlier receipt in the block). Both are
- * only the log key of dedup; the emitter key (chain, emitter, sequence) is
- * fully proven. Nor does it prove the chain id: a header does not hold it. */
+ * emitter, sequence, destination, recipient, amount and payload; version 2
+ * also the source tx hash (keccak256(tx)). What it does not prove: the
+ * block-level log index (it counts the logs of every earlier receipt in the
+ * block; the relay computes it from every receipt of the block, proven
+ * against receiptsRoot, but the evidence carries only one). Nor does it
+ * prove the chain id (a header does not hold it) or that the block is on the
+ * chain everyone else sees: that comes from the relay's quorum of endpoints
+ * (README, "What the relay trusts"). */
 #ifndef XR_EVM_EVIDENCE_H
 #define XR_EVM_EVIDENCE_H
 
@@ -28,6 +36,7 @@
 #include "envelope.h"
 #include "header.h"
 #include "receipt.h"
+#include "tx.h"
 #include "xr_bytes.h"
 #include "xr_err.h"
 
@@ -54,6 +63,21 @@ int xr_evm_evidence_encode(const uint8_t *header_rlp,
 			   struct xr_buf *out,
 			   struct xr_err *err);
 
+/* Appends version 2 evidence: as above, with the raw transaction and the
+ * concatenated nodes of its transactions-trie proof (xr_evm_txs_prove). */
+int xr_evm_evidence_encode2(const uint8_t *header_rlp,
+			    size_t header_len,
+			    uint64_t receipt_index,
+			    const uint8_t *proof,
+			    size_t proof_len,
+			    uint64_t log_position,
+			    const uint8_t *raw_tx,
+			    size_t tx_len,
+			    const uint8_t *tx_proof,
+			    size_t tx_proof_len,
+			    struct xr_buf *out,
+			    struct xr_err *err);
+
 /* Evidence opened and verified as far as it goes without an envelope. The
  * pointers borrow from the evidence bytes, except receipt and log, which
  * borrow from `proof` (a copy owned by the struct). */
@@ -66,6 +90,9 @@ struct xr_evm_evidence {
 	struct xr_evm_log log;
 	uint8_t *proof; /* the concatenated proof nodes; freed by _fini */
 	size_t proof_len;
+	unsigned version; /* 1 or 2 */
+	bool has_tx;	  /* version 2: the transaction is proven */
+	uint8_t tx_hash[32];
 };
 
 /* Decodes evidence strictly, hashes the header, verifies the receipt proof

@@ -1,4 +1,5 @@
 /* main.c - xrelay, the command line for deployers, dapps and auditors. */
+#include "json_budget.h"
 #include "cli.h"
 
 static const struct xr_cmd cmds[] = {
@@ -18,5 +19,6 @@ static const struct xr_cmd cmds[] = {
 
 int main(int argc, char **argv)
 {
+	xr_json_budget_install(); /* before any other jansson call */
 	return xr_cli_dispatch("xrelay", cmds, argc, argv);
 }
