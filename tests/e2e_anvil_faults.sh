@@ -248,8 +248,16 @@ except OSError: pass
 json.loads(b)
 open(sys.argv[2], "wb").write(b)
 PY
+# Kill the node once the daemon has opened the chain and committed part of
+# the range (a state, not a time: opening may be slow on a loaded machine).
+c0=$(cursor)
 start
-sleep 0.5
+for _ in $(seq 600); do
+	c=$(cursor)
+	[ "$c" -gt "$c0" ] 2>/dev/null && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.05
+done
 kill -9 "$pa"
 wait "$pa" 2>/dev/null
 pa=

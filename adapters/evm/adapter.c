@@ -1408,10 +1408,10 @@ static int evm_emitters(void *chain,
 	if (rc < 0)
 		return rc;
 	if (json_is_string(r) && strcmp(json_string_value(r), "0x") == 0) {
-		rc = xr_err_set(err, XR_ESTATE,
-				"%s: no bridge at %s at block %llu (start_height before its "
-				"deployment?)",
-				c->chain, c->bridge_hex, (unsigned long long)height);
+		/* No code there yet: a bridge deployed later has sent nothing. */
+		say(c, XR_LOG_INFO, "%s: no bridge code at %s at block %llu: sequence 0", c->chain,
+		    c->bridge_hex, (unsigned long long)height);
+		memset(word, 0, sizeof(word));
 	} else if ((rc = xr_evm_json_fixed(r, "bridge sequence()", word, 32, err)) == 0) {
 		for (int i = 0; i < 24; i++)
 			if (word[i])

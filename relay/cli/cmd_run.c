@@ -104,6 +104,20 @@ int cmd_status(int argc, char **argv)
 			       (long long)json_integer_value(json_object_get(ch, "committed")),
 			       json_string_value(json_object_get(ch, "state")), reason ? ": " : "",
 			       reason ? reason : "");
+			size_t k;
+			json_t *ep, *eps = json_object_get(ch, "endpoints");
+			json_array_foreach(eps, k, ep)
+			{
+				const char *problem =
+				    json_string_value(json_object_get(ep, "problem"));
+				if (json_array_size(eps) < 2 && !problem)
+					continue;
+				printf("  endpoint %-32s %-8s final %-10lld%s%s\n",
+				       json_string_value(json_object_get(ep, "url")),
+				       json_string_value(json_object_get(ep, "state")),
+				       (long long)json_integer_value(json_object_get(ep, "final")),
+				       problem ? "  " : "", problem ? problem : "");
+			}
 		}
 		printf("ledger   %llu records, %llu blocks\n",
 		       (unsigned long long)xr_ledger_size(n.ledger), (unsigned long long)blocks);

@@ -938,6 +938,9 @@ static int step(struct chain *c, uint64_t to, char *why, size_t cap, struct xr_e
 		if (rc == 0)
 			rc = commit(c, span.to, span.to_hash, err);
 	}
+	/* An adapter that did not mark the end still has its span committed. */
+	if (rc == 0 && c->linked && c->st.height != span.to)
+		rc = commit(c, span.to, span.to_hash, err);
 	c->scanning = NULL;
 	if (c->st.halted)
 		return XR_ECONFLICT;
