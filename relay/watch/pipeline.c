@@ -278,6 +278,10 @@ static void host_log(void *ctx, enum xr_log_level level, const char *msg)
 {
 	static const char *const names[] = {"error", "warn", "info", "debug"};
 	struct endpoint *e = ctx;
+	size_t nl = strlen(e->c->name);
+	/* Adapters name their chain; the label already does. */
+	if (strncmp(msg, e->c->name, nl) == 0 && msg[nl] == ':' && msg[nl + 1] == ' ')
+		msg += nl + 2;
 	if (e->c->nep > 1)
 		logf_(names[level <= XR_LOG_DEBUG ? level : XR_LOG_DEBUG], "%s via %s: %s",
 		      e->c->label, e->origin, msg);
