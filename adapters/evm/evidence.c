@@ -284,8 +284,11 @@ static int open_tx(struct xr_evm_evidence *ev, const struct parts *s, struct xr_
 
 	if ((rc = join_proof(&s->tx_proof, "tx_proof", &proof, &proof_len, err)) < 0)
 		return rc;
+	struct xr_err pe = {0};
 	rc = xr_mpt_verify(ev->header.tx_root, key, xr_mpt_index_key(s->receipt_index, key), proof,
-			   proof_len, &val, &val_len, err);
+			   proof_len, &val, &val_len, &pe);
+	if (rc < 0 && rc != XR_ENOTFOUND)
+		xr_err_set(err, rc, "%s", pe.msg);
 	if (rc == XR_ENOTFOUND) {
 		rc = xr_err_set(err, XR_EVERIFY,
 				"transaction proof shows no transaction %llu under "
@@ -337,8 +340,13 @@ int xr_evm_evidence_open(const uint8_t *p,
 	ev->version = s.version;
 	if ((rc = join_proof(&s.proof, "receipt_proof", &ev->proof, &ev->proof_len, err)) < 0)
 		goto out;
+	/* The first message wins: the trie's own goes to a scratch error, so
+	 * that "not in the trie" can be said in the evidence's terms. */
+	struct xr_err pe = {0};
 	rc = xr_mpt_verify(ev->header.receipts_root, key, xr_mpt_index_key(s.receipt_index, key),
-			   ev->proof, ev->proof_len, &val, &val_len, err);
+			   ev->proof, ev->proof_len, &val, &val_len, &pe);
+	if (rc < 0 && rc != XR_ENOTFOUND)
+		xr_err_set(err, rc, "%s", pe.msg);
 	if (rc == XR_ENOTFOUND) {
 		rc = xr_err_set(err, XR_EVERIFY,
 				"receipt proof shows no receipt %llu under receiptsRoot",
@@ -716,8 +724,10 @@ static int rebuild(const json_t *o, struct xr_buf *out, struct xr_err *err)
 		return xr_err_set(err, XR_EINVAL, "evidence \"framework\" is not \"evm\"");
 	/* Version 1 has no "version" key (and no tx); version 2 names itself. */
 	if (json_object_get(o, "version")) {
-		if ((rc = json_index(o, "version", 2, &version, err)) < 0)
-			return rc;
+		if ((rc = json_index(o, "version", 2, &version, err)) < 0) {
+			xr_err_clear(err);
+			return xr_err_set(err, XR_EINVAL, "evidence \"version\" must be 2");
+		}
 		if (version != 2)
 			return xr_err_set(err, XR_EINVAL, "evidence \"version\" %llu, expected 2",
 					  (unsigned long long)version);
