@@ -59,6 +59,10 @@
 /* eth_getTransactionReceipt calls per batch, for nodes without
  * eth_getBlockReceipts. */
 #define TX_RECEIPTS_PER_BATCH 100
+/* Blocks whose bloom hits in one eth_getLogs window: where it starts, and
+ * the most it grows to. */
+#define HIT_WINDOW_START 8
+#define HIT_WINDOW_MAX 4096
 /* Most blocks in one scan. */
 #define MAX_SPAN 100000
 
@@ -75,7 +79,7 @@ struct evm {
 	uint64_t start_height;
 	uint16_t bloom_bridge[3], bloom_topic[3];
 	uint8_t sequence_selector[4];
-	size_t hdr_batch, blk_batch;
+	size_t hdr_batch, blk_batch, hit_window;
 	bool per_tx_receipts; /* the node lacks eth_getBlockReceipts */
 };
 
@@ -377,6 +381,7 @@ evm_open(const struct xr_host *host, const char *params_json, void **ret_chain, 
 	memcpy(c->sequence_selector, sel, 4);
 	c->hdr_batch = HEADERS_PER_BATCH_MAX;
 	c->blk_batch = BLOCKS_PER_BATCH_MAX;
+	c->hit_window = HIT_WINDOW_START;
 
 	if ((rc = call(c, "eth_chainId", "[]", &r, err)) < 0)
 		goto fail;
@@ -1175,8 +1180,8 @@ static int scan_group(struct scan *s,
 		      struct xr_err *err)
 {
 	struct evm *c = s->c;
-	const char *methods[2 * BLOCKS_PER_BATCH_MAX];
-	const char *params[2 * BLOCKS_PER_BATCH_MAX];
+	const char *methods[2 * BLOCKS_PER_BATCH_MAX] = {NULL};
+	const char *params[2 * BLOCKS_PER_BATCH_MAX] = {NULL};
 	char pbuf[2 * BLOCKS_PER_BATCH_MAX][48];
 	char *texts[2 * BLOCKS_PER_BATCH_MAX];
 	size_t lens[2 * BLOCKS_PER_BATCH_MAX];
@@ -1320,13 +1325,24 @@ static int scan_span(struct evm *c,
 	uint64_t a = from < c->start_height ? c->start_height : from;
 	while (a <= to) {
 		uint64_t b = to - a >= c->range ? a + c->range - 1 : to;
+		/* The headers say where events may be: a window holds at most
+		 * hit_window blocks whose bloom hits, so the first reply is
+		 * sized before any log count is known. */
+		size_t hits = 0;
+		for (uint64_t n = a; n <= b; n++)
+			if (s.b[n - from].hit && ++hits == c->hit_window) {
+				b = n;
+				break;
+			}
 		struct xr_err e = {0};
 		if ((rc = get_logs(&s, a, b, &g, &e)) < 0) {
-			if (c->range > 1 && range_error(rc, &e)) {
-				c->range = (b - a + 1) / 2 ? (b - a + 1) / 2 : 1;
+			if ((c->range > 1 || c->hit_window > 1) && range_error(rc, &e)) {
+				uint64_t w = b - a + 1;
+				c->range = w / 2 ? w / 2 : 1;
+				c->hit_window = hits / 2 ? hits / 2 : 1;
 				say(c, XR_LOG_INFO,
 				    "%s eth_getLogs over %llu blocks failed (%s); trying %llu",
-				    c->chain, (unsigned long long)(b - a + 1), e.msg,
+				    c->chain, (unsigned long long)w, e.msg,
 				    (unsigned long long)c->range);
 				continue;
 			}
@@ -1340,8 +1356,14 @@ static int scan_span(struct evm *c,
 		if (g.n > TARGET_LOGS) {
 			uint64_t r = span * TARGET_LOGS / g.n;
 			c->range = r ? r : 1;
-		} else if (g.n < TARGET_LOGS / 2 && c->range < c->max_range) {
-			c->range = c->range * 2 < c->max_range ? c->range * 2 : c->max_range;
+			size_t h = hits * TARGET_LOGS / g.n;
+			c->hit_window = h ? h : 1;
+		} else if (g.n < TARGET_LOGS / 2) {
+			if (c->range < c->max_range)
+				c->range =
+				    c->range * 2 < c->max_range ? c->range * 2 : c->max_range;
+			if (hits == c->hit_window && c->hit_window < HIT_WINDOW_MAX)
+				c->hit_window *= 2;
 		}
 		if (b == UINT64_MAX)
 			break;
