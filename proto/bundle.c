@@ -30,6 +30,11 @@ static json_t *none_to_json(const uint8_t *evidence, size_t len, struct xr_err *
 
 const struct xr_evidence_ops xr_evidence_none = {"none", rebuild_none, NULL, none_to_json};
 
+bool xr_bundle_envelope_has_view(const struct xr_envelope *e)
+{
+	return e->src_height <= INT64_MAX && e->sequence <= INT64_MAX && e->src_time <= INT64_MAX;
+}
+
 /* Reads a required member of the given type; NULL (with err set) if absent. */
 static json_t *need(const json_t *o, const char *key, json_type t, struct xr_err *err)
 {
@@ -141,28 +146,16 @@ out:
 	return rc;
 }
 
-static int verify_envelope(const json_t *bundle,
-			   const struct xr_record *r,
-			   const struct xr_evidence_ops *const *ops,
-			   size_t nops,
-			   uint8_t ret_id[32],
-			   struct xr_err *err)
+/* The bundle's "envelope" must be the JSON view of the record's envelope. */
+static int verify_view(const json_t *ej,
+		       const struct xr_envelope *e,
+		       const uint8_t *env,
+		       size_t env_len,
+		       struct xr_err *err)
 {
-	const json_t *ej = need(bundle, "envelope", JSON_OBJECT, err);
-	const json_t *evj = ej ? need(bundle, "evidence", JSON_OBJECT, err) : NULL;
-	const uint8_t *env, *dig;
-	size_t env_len, enc_len;
-	struct xr_envelope e;
-	struct xr_buf ev;
+	size_t enc_len;
 	int rc;
 
-	if (!evj)
-		return XR_EINVAL;
-	if ((rc = xr_envelope_body_decode(r->body, r->body_len, &env, &env_len, &dig, err)) < 0 ||
-	    (rc = xr_envelope_decode(env, env_len, &e, err)) < 0) {
-		xr_err_prefix(err, "envelope in the record");
-		return rc;
-	}
 	uint8_t *enc = malloc(XR_ENV_MAX_LEN);
 	if (!enc)
 		return xr_err_set(err, XR_ENOMEM, "out of memory");
@@ -176,7 +169,7 @@ static int verify_envelope(const json_t *bundle,
 	if (rc < 0)
 		return rc;
 	/* The JSON view must be the canonical one, byte for byte in meaning. */
-	json_t *canon = xr_envelope_to_json(&e, err);
+	json_t *canon = xr_envelope_to_json(e, err);
 	if (!canon)
 		return err && err->code ? err->code : XR_ENOMEM;
 	bool same = json_equal(canon, (json_t *)ej);
@@ -185,6 +178,43 @@ static int verify_envelope(const json_t *bundle,
 		return xr_err_set(err, XR_EVERIFY,
 				  "the bundle's envelope is not in canonical form (lower-case hex, "
 				  "every field, the id)");
+	return 0;
+}
+
+static int verify_envelope(const json_t *bundle,
+			   const struct xr_record *r,
+			   const struct xr_evidence_ops *const *ops,
+			   size_t nops,
+			   uint8_t ret_id[32],
+			   struct xr_err *err)
+{
+	const uint8_t *env, *dig;
+	size_t env_len;
+	struct xr_envelope e;
+	struct xr_buf ev;
+	int rc;
+
+	if ((rc = xr_envelope_body_decode(r->body, r->body_len, &env, &env_len, &dig, err)) < 0 ||
+	    (rc = xr_envelope_decode(env, env_len, &e, err)) < 0) {
+		xr_err_prefix(err, "envelope in the record");
+		return rc;
+	}
+	/* Whether the view is there follows from the record, so a bundle has
+	 * one form only. */
+	if (xr_bundle_envelope_has_view(&e)) {
+		const json_t *ej = need(bundle, "envelope", JSON_OBJECT, err);
+		if (!ej)
+			return XR_EINVAL;
+		if ((rc = verify_view(ej, &e, env, env_len, err)) < 0)
+			return rc;
+	} else if (json_object_get(bundle, "envelope")) {
+		return xr_err_set(err, XR_EVERIFY,
+				  "the record's envelope has a height, sequence or time beyond "
+				  "2^63-1, so it has no JSON view, but the bundle carries one");
+	}
+	const json_t *evj = need(bundle, "evidence", JSON_OBJECT, err);
+	if (!evj)
+		return XR_EINVAL;
 	xr_envelope_id(env, env_len, ret_id);
 
 	const char *fw = json_string_value(json_object_get(evj, "framework"));
@@ -264,6 +294,14 @@ static int verify_author(const json_t *bundle,
 		return xr_err_set(err, XR_EVERIFY,
 				  "the author's enrolment at %llu comes after the record at %llu",
 				  (unsigned long long)ai, (unsigned long long)index);
+	/* A record that enrols its own author (a key rotation) is signed by the
+	 * key in force before it, never by the key it enrols: only the first
+	 * record, which nothing precedes, proves itself. */
+	if (ai == index && index != 0)
+		return xr_err_set(err, XR_EVERIFY,
+				  "the author's enrolment must come before the record at %llu; "
+				  "only the first record may enrol its own author",
+				  (unsigned long long)index);
 	uint8_t *arec;
 	size_t alen;
 	if ((rc = included(ar, ap, ai, size, root, &arec, &alen, "author enrolment", err)) < 0)
@@ -279,14 +317,23 @@ static int verify_author(const json_t *bundle,
 				  "the bundle's author record is not the enrolment of '%s'",
 				  r->author);
 	}
-	/* The genesis record enrols its own author: it is its own enrolment. */
-	if (ai == index && (alen != len || memcmp(arec, rec, len) != 0)) {
+	if (ai == index) {
+		bool same = alen == len && memcmp(arec, rec, len) == 0;
 		free(arec);
-		return xr_err_set(err, XR_EVERIFY,
-				  "author enrolment at the record's own index "
-				  "is a different record");
+		if (!same)
+			return xr_err_set(err, XR_EVERIFY,
+					  "author enrolment at the record's own index "
+					  "is a different record");
+		/* The same rule as the ledger's append: the genesis enrols an
+		 * admin, who enrols everyone else. */
+		if (!(m.roles & XR_ROLE_ADMIN))
+			return xr_err_set(err, XR_EVERIFY,
+					  "the first record enrols its author '%s' without the "
+					  "admin role",
+					  r->author);
+	} else {
+		free(arec);
 	}
-	free(arec);
 	rc = xr_record_verify_sig(rec, len, r, m.pub, err);
 	if (rc < 0)
 		xr_err_prefix(err, "record signature by '%s'", r->author);
@@ -317,6 +364,10 @@ int xr_bundle_verify(const json_t *bundle,
 
 	if (!json_is_object(bundle))
 		return xr_err_set(err, XR_EINVAL, "a bundle is a JSON object");
+	if (threshold == 0)
+		return xr_err_set(err, XR_EINVAL,
+				  "a threshold of 0 would accept a checkpoint no committee key "
+				  "signed; at least 1 is needed");
 	if ((rc = check_keys(bundle, bkeys, "bundle", err)) < 0 ||
 	    (rc = need_u64(bundle, "version", &version, err)) < 0 ||
 	    (rc = need_u64(bundle, "index", &res.index, err)) < 0 ||
@@ -343,6 +394,7 @@ int xr_bundle_verify(const json_t *bundle,
 				  "bundle tree_size %llu differs from the checkpoint's size %llu",
 				  (unsigned long long)res.tree_size, (unsigned long long)cp.size);
 	res.block = cp.block;
+	memcpy(res.origin, cp.origin, sizeof(res.origin));
 	for (size_t i = 0, o = 0; i < nkeys && i < 64; i++) {
 		if (!(signers >> i & 1))
 			continue;

@@ -14,6 +14,14 @@
 #define VKEYS_MAX 1000
 /* An Ed25519 signature line carries the 4-byte key id and the signature. */
 #define ED25519_SIG_LEN (4 + 64)
+/* Bytes of one signature line: prefix, name, space, base64, newline. */
+#define SIG_LINE_LEN(name, raw) (SIG_PREFIX_LEN + (name) + 1 + ((raw) + 2) / 3 * 4 + 1)
+
+_Static_assert(XR_NOTE_TEXT_MAX + 1 +
+		       XR_NOTE_SIGS_ADMITTED *
+			   SIG_LINE_LEN(XR_NOTE_NAME_ADMITTED, XR_NOTE_SIG_ADMITTED) <=
+		   XR_NOTE_MAX_LEN,
+	       "the note cap must admit the largest text and 16 large signatures");
 
 /* Untrusted bytes shown in an error message: printable ASCII as is, anything
  * else as \xNN, cut after SHOW_MAX input bytes, so a message stays one line. */
@@ -98,6 +106,55 @@ static int name_ok(const char *s, size_t n, struct xr_err *err)
 					  "key name '%s' has byte 0x%02x at position %zu, expected "
 					  "printable ascii without space or '+'",
 					  show(s, n, sh), c, i);
+	}
+	return 0;
+}
+
+/* Length of the Unicode space (Go's unicode.IsSpace, the White_Space
+ * property) that starts the valid UTF-8 at p, or 0. Control characters are
+ * refused for the whole note before names are looked at. */
+static size_t unicode_space(const uint8_t *p, size_t n)
+{
+	if (p[0] == ' ')
+		return 1;
+	if (n >= 2 && p[0] == 0xc2 && (p[1] == 0x85 || p[1] == 0xa0))
+		return 2;
+	if (n < 3)
+		return 0;
+	if (p[0] == 0xe1 && p[1] == 0x9a && p[2] == 0x80) /* U+1680 */
+		return 3;
+	if (p[0] == 0xe2 && p[1] == 0x80 &&
+	    (p[2] <= 0x8a || p[2] == 0xa8 || p[2] == 0xa9 || p[2] == 0xaf)) /* U+2000..200A,
+									       2028, 2029, 202F */
+		return 3;
+	if (p[0] == 0xe2 && p[1] == 0x81 && p[2] == 0x9f) /* U+205F */
+		return 3;
+	if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) /* U+3000 */
+		return 3;
+	return 0;
+}
+
+/* A key name as C2SP signed-note allows it on a signature line: non-empty,
+ * without Unicode spaces or '+', of any length. s is valid UTF-8 without
+ * control characters (check_text ran over the whole note). */
+static int line_name_ok(const char *s, size_t n, struct xr_err *err)
+{
+	const uint8_t *p = (const uint8_t *)s;
+	char sh[SHOW_CAP];
+
+	if (n == 0)
+		return xr_err_set(err, XR_EINVAL, "key name is empty");
+	for (size_t i = 0; i < n;) {
+		size_t l = utf8_len(p + i, n - i);
+		assert(l > 0);
+		if (p[i] == '+')
+			return xr_err_set(err, XR_EINVAL, "key name '%s' has a '+' at position %zu",
+					  show(s, n, sh), i);
+		if (unicode_space(p + i, n - i))
+			return xr_err_set(err, XR_EINVAL,
+					  "key name '%s' has a unicode space at position %zu",
+					  show(s, n, sh), i);
+		i += l;
 	}
 	return 0;
 }
@@ -221,9 +278,58 @@ static bool is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\r';
 }
 
+#define ORIGIN_KW "origin"
+#define ORIGIN_KW_LEN (sizeof(ORIGIN_KW) - 1)
+
+/* "origin" alone or followed by a blank: a key name has neither. */
+static bool is_origin_line(const char *s, size_t n)
+{
+	return n >= ORIGIN_KW_LEN && memcmp(s, ORIGIN_KW, ORIGIN_KW_LEN) == 0 &&
+	       (n == ORIGIN_KW_LEN || s[ORIGIN_KW_LEN] == ' ' || s[ORIGIN_KW_LEN] == '\t');
+}
+
+/* The origin line of a committee file: "origin <origin>". */
+static int origin_line(
+    const char *s, size_t n, size_t line, char origin[XR_ORIGIN_MAX + 1], struct xr_err *err)
+{
+	struct xr_err e = {0};
+	char sh[SHOW_CAP];
+
+	if (origin[0])
+		return xr_err_set(err, XR_EINVAL, "line %zu: a second origin line, '%s'", line,
+				  show(s, n, sh));
+	s += ORIGIN_KW_LEN;
+	n -= ORIGIN_KW_LEN;
+	while (n && is_blank(s[0])) {
+		s++;
+		n--;
+	}
+	if (n == 0 || n > XR_ORIGIN_MAX)
+		return xr_err_set(err, XR_EINVAL,
+				  "line %zu: origin '%s' is %zu bytes, expected 1..%d", line,
+				  show(s, n, sh), n, XR_ORIGIN_MAX);
+	if (check_text(s, n, false, "origin", &e) < 0)
+		return xr_err_set(err, XR_EINVAL, "line %zu: %s", line, e.msg);
+	memcpy(origin, s, n);
+	origin[n] = '\0';
+	return 0;
+}
+
 int xr_vkeys_parse(
     const char *text, size_t len, struct xr_vkey **ret, size_t *ret_n, struct xr_err *err)
 {
+	char origin[XR_ORIGIN_MAX + 1];
+	return xr_committee_parse(text, len, origin, ret, ret_n, err);
+}
+
+int xr_committee_parse(const char *text,
+		       size_t len,
+		       char ret_origin[XR_ORIGIN_MAX + 1],
+		       struct xr_vkey **ret,
+		       size_t *ret_n,
+		       struct xr_err *err)
+{
+	char origin[XR_ORIGIN_MAX + 1] = "";
 	struct xr_vkey *keys = NULL;
 	size_t n = 0, line = 0;
 	struct xr_err e = {0};
@@ -246,6 +352,11 @@ int xr_vkeys_parse(
 			sl--;
 		if (sl == 0 || s[0] == '#')
 			continue;
+		if (is_origin_line(s, sl)) {
+			if ((rc = origin_line(s, sl, line, origin, err)) < 0)
+				goto fail;
+			continue;
+		}
 		if (n == VKEYS_MAX) {
 			rc = xr_err_set(err, XR_EINVAL, "line %zu: more than %d verifier keys",
 					line, VKEYS_MAX);
@@ -266,13 +377,21 @@ int xr_vkeys_parse(
 		}
 		/* One name, one key: otherwise one member could count twice
 		 * towards a threshold. */
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			if (strcmp(keys[i].name, keys[n].name) == 0) {
 				rc = xr_err_set(err, XR_EINVAL,
 						"line %zu: key name '%s' appears more than once",
 						line, keys[n].name);
 				goto fail;
 			}
+			if (memcmp(keys[i].pub, keys[n].pub, 32) == 0) {
+				rc = xr_err_set(err, XR_EINVAL,
+						"line %zu: key '%s' is the public key of '%s' "
+						"again",
+						line, keys[n].name, keys[i].name);
+				goto fail;
+			}
+		}
 		n++;
 	}
 	if (n == 0) {
@@ -281,6 +400,7 @@ int xr_vkeys_parse(
 				"line");
 		goto fail;
 	}
+	memcpy(ret_origin, origin, sizeof(origin));
 	*ret = keys;
 	*ret_n = n;
 	return 0;
@@ -303,6 +423,9 @@ int xr_note_sign(const char *text,
 
 	if (len == 0 || text[len - 1] != '\n')
 		return xr_err_set(err, XR_EINVAL, "note text must end in a newline");
+	if (len > XR_NOTE_TEXT_MAX)
+		return xr_err_set(err, XR_EINVAL, "note text of %zu bytes exceeds the maximum %d",
+				  len, XR_NOTE_TEXT_MAX);
 	if ((rc = check_text(text, len, true, "note text", err)) < 0)
 		return rc;
 	if (n == 0 || n > XR_NOTE_MAX_SIGS)
@@ -358,7 +481,7 @@ static int sig_line(const char *s,
 	if (!sp)
 		return xr_err_set(err, XR_EINVAL, "has no space between key name and signature");
 	size_t nl = (size_t)(sp - s);
-	int rc = name_ok(s, nl, err);
+	int rc = line_name_ok(s, nl, err);
 	if (rc < 0)
 		return rc;
 	*ret_name = s;
@@ -384,6 +507,10 @@ int xr_note_open(const char *note,
 	bool found = false;
 	int rc;
 
+	if (threshold == 0)
+		return xr_err_set(err, XR_EINVAL,
+				  "a threshold of 0 would accept a note no known key signed; at "
+				  "least 1 is needed");
 	if (len > XR_NOTE_MAX_LEN)
 		return xr_err_set(err, XR_EINVAL, "note of %zu bytes exceeds the maximum %d", len,
 				  XR_NOTE_MAX_LEN);
@@ -398,6 +525,9 @@ int xr_note_open(const char *note,
 	if (!found)
 		return xr_err_set(err, XR_EINVAL, "note has no blank line before its signatures");
 	size_t text_len = split + 1;
+	if (text_len > XR_NOTE_TEXT_MAX)
+		return xr_err_set(err, XR_EINVAL, "note text of %zu bytes exceeds the maximum %d",
+				  text_len, XR_NOTE_TEXT_MAX);
 	const char *sigs = note + split + 2;
 	size_t slen = len - split - 2;
 	if (slen == 0)
@@ -465,9 +595,19 @@ int xr_note_open(const char *note,
 		if (j == nseen)
 			seen[nseen++] = k;
 	}
-	if (nseen < threshold) {
+	/* Distinct public keys, not entries of keys[]: the same key under two
+	 * names (so two key ids) is one signer. */
+	size_t ndistinct = 0;
+	for (size_t j = 0; j < nseen; j++) {
+		size_t i;
+		for (i = 0; i < j && memcmp(keys[seen[i]].pub, keys[seen[j]].pub, 32) != 0; i++)
+			;
+		if (i == j)
+			ndistinct++;
+	}
+	if (ndistinct < threshold) {
 		rc = xr_err_set(err, XR_EVERIFY, "signed by %zu of %zu committee keys, %zu needed",
-				nseen, nkeys, threshold);
+				ndistinct, nkeys, threshold);
 		goto out;
 	}
 	*ret_text_len = text_len;

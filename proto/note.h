@@ -11,8 +11,22 @@
 #include "xr_bytes.h"
 #include "xr_err.h"
 
+/* Names of our own keys (signers and verifier keys): 1..64 bytes of printable
+ * ASCII without space or '+'. Signature lines by keys we do not know may use
+ * any name C2SP allows (non-empty UTF-8 without Unicode spaces or '+', of any
+ * length); they are skipped, never refused for their name. */
 #define XR_NOTE_NAME_MAX 64
-#define XR_NOTE_MAX_LEN 65536
+/* The note text, with its final newline. */
+#define XR_NOTE_TEXT_MAX 65536
+/* C2SP signed-note: a verifier MUST accept at least 16 signatures, and
+ * post-quantum ones are nearly 5 kB. The whole-note cap admits, beside the
+ * largest text, XR_NOTE_SIGS_ADMITTED signature lines each with a name of
+ * XR_NOTE_NAME_ADMITTED bytes and a key id plus signature of
+ * XR_NOTE_SIG_ADMITTED bytes (note.c asserts the sum). */
+#define XR_NOTE_SIGS_ADMITTED 16
+#define XR_NOTE_NAME_ADMITTED 1024
+#define XR_NOTE_SIG_ADMITTED (4 + 8192)
+#define XR_NOTE_MAX_LEN (256 * 1024)
 #define XR_NOTE_MAX_SIGS 100
 #define XR_ORIGIN_MAX 128
 /* "<name>+<8 hex>+<base64 of 33 bytes>" */
@@ -40,9 +54,26 @@ void xr_vkey_format(const struct xr_vkey *k, char out[XR_VKEY_MAX]);
 /* Parses one verifier key; checks that the key id matches name and key. */
 int xr_vkey_parse(const char *s, size_t len, struct xr_vkey *ret, struct xr_err *err);
 /* Parses a file's text: one key per line, blank lines and '#' comments
- * skipped. *ret is malloc'd; caller frees. */
+ * skipped, and at most one line `origin <origin>` (see xr_committee_parse).
+ * Names and public keys are each unique: one member, one key, so that no
+ * member counts twice towards a threshold. *ret is malloc'd; caller frees. */
 int xr_vkeys_parse(
     const char *text, size_t len, struct xr_vkey **ret, size_t *ret_n, struct xr_err *err);
+
+/* A committee file: xr_vkeys_parse's format, whose line `origin <origin>`
+ * names the one log its keys verify. The keys are named by member (each
+ * member co-signs under its own name, as a C2SP witness does, and stays the
+ * author of the records it writes unsigned); the origin line is what ties
+ * those names to the log, so that a checkpoint of any other origin is
+ * refused even when the same members sign it. ret_origin gets the origin,
+ * or "" when the file declares none (the caller decides whether that is
+ * allowed); *ret is malloc'd; caller frees. */
+int xr_committee_parse(const char *text,
+		       size_t len,
+		       char ret_origin[XR_ORIGIN_MAX + 1],
+		       struct xr_vkey **ret,
+		       size_t *ret_n,
+		       struct xr_err *err);
 
 /* Appends `text` (which must end in '\n' and be a valid note text), the
  * blank line and one signature line per signer to out. */
@@ -54,10 +85,13 @@ int xr_note_sign(const char *text,
 		 struct xr_err *err);
 
 /* Opens a signed note: splits text from signatures, verifies every signature
- * by a known key (one that fails rejects the note), ignores unknown keys, and
- * requires at least `threshold` distinct known signers. Returns the length of
- * the text (including its final newline) and, when ret_signers is not NULL,
- * a bit per key in keys[] that signed (keys beyond 64 are not reported). */
+ * by a known key (one that fails rejects the note), ignores unknown keys
+ * (whatever their name, algorithm or size), and requires signatures by at
+ * least `threshold` distinct public keys: two entries of keys[] with the same
+ * public key count once. A threshold of 0 would accept a note nobody known
+ * signed, and is refused (XR_EINVAL). Returns the length of the text
+ * (including its final newline) and, when ret_signers is not NULL, a bit per
+ * entry of keys[] that signed (entries beyond 64 are not reported). */
 int xr_note_open(const char *note,
 		 size_t len,
 		 const struct xr_vkey *keys,

@@ -130,8 +130,22 @@ int cmd_init(int argc, char **argv)
 	xr_vkey_format(&signer.key, vkey);
 	size_t vl = strlen(vkey);
 	vkey[vl++] = '\n';
+	/* C2SP tlog-checkpoint wants the log's key named by its origin. Each
+	 * committee member co-signs under its member name instead (it stays the
+	 * author of the records it writes unsigned), so the committee file ties
+	 * its keys to the log by naming the origin they verify. */
+	char origin[XR_ORIGIN_MAX + 1], committee[XR_ORIGIN_MAX + XR_VKEY_MAX + 128];
+	snprintf(origin, sizeof(origin), "%s/xrelay", network);
+	int cl = snprintf(committee, sizeof(committee),
+			  "# the committee of the log %s: one verifier key per member\norigin "
+			  "%s\n%.*s",
+			  origin, origin, (int)vl, vkey);
 	snprintf(path, sizeof(path), "%s/committee.vkeys", dir);
-	if ((rc = xr_write_new_file(path, vkey, vl, 0644, &err)) < 0)
+	if (cl < 0 || (size_t)cl >= sizeof(committee)) {
+		rc = xr_err_set(&err, XR_EINVAL, "origin '%s' is too long", origin);
+		goto out;
+	}
+	if ((rc = xr_write_new_file(path, committee, (size_t)cl, 0644, &err)) < 0)
 		goto out;
 
 	json_t *cfg =
@@ -150,8 +164,6 @@ int cmd_init(int argc, char **argv)
 	if (rc < 0)
 		goto out;
 
-	char origin[XR_ORIGIN_MAX + 1];
-	snprintf(origin, sizeof(origin), "%s/xrelay", network);
 	snprintf(path, sizeof(path), "%s/ledger", dir);
 	struct xr_ledger_opts o = {
 	    .path = path, .create = true, .origin = origin, .signers = &signer, .nsigners = 1};

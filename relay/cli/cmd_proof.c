@@ -8,31 +8,53 @@
 
 static const char usage[] = "xrelay proof --dir DIR (--index I | --id 0xENVELOPE_ID) [--compact]";
 
-/* Which framework's evidence record `index` carries (NULL: none needed). */
+/* Which framework's evidence record `index` carries (NULL: none needed).
+ * When want_id is not NULL the record must be the envelope with that id: the
+ * index that led here is derived state, and a bundle of another record would
+ * verify while answering a different question. */
 static int evidence_of(struct xr_ledger *l,
 		       uint64_t index,
+		       const uint8_t *want_id,
 		       const struct xr_evidence_ops **ret,
 		       struct xr_err *err)
 {
 	struct xr_buf rec, ev;
 	struct xr_record r;
+	const uint8_t *env, *dig;
+	size_t env_len;
+	struct xr_envelope e;
+	uint8_t id[32];
 	int rc;
 	xr_buf_init(&rec, XR_RECORD_MAX_LEN);
 	xr_buf_init(&ev, (size_t)64 << 20);
 	*ret = NULL;
-	if ((rc = xr_ledger_record(l, index, &rec, err)) == 0 &&
-	    (rc = xr_record_decode(rec.data, rec.len, &r, err)) == 0 && r.type == XR_REC_ENVELOPE) {
-		const uint8_t *env, *dig;
-		size_t env_len;
-		struct xr_envelope e;
-		if ((rc = xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig, err)) ==
-			0 &&
-		    (rc = xr_envelope_decode(env, env_len, &e, err)) == 0 &&
-		    (rc = xr_ledger_evidence(l, index, &ev, err)) == 0 &&
-		    !(*ret = xr_evidence_for_chain(e.src_chain, ev.len)))
-			rc = xr_err_set(err, XR_EINVAL, "no evidence framework is known for %s",
-					e.src_chain);
+	if ((rc = xr_ledger_record(l, index, &rec, err)) < 0 ||
+	    (rc = xr_record_decode(rec.data, rec.len, &r, err)) < 0)
+		goto out;
+	if (r.type != XR_REC_ENVELOPE) {
+		if (want_id)
+			rc = xr_err_set(err, XR_EIO,
+					"the envelope index points at record %llu, a %s record",
+					(unsigned long long)index, xr_record_type_name(r.type));
+		goto out;
 	}
+	if ((rc = xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig, err)) < 0 ||
+	    (rc = xr_envelope_decode(env, env_len, &e, err)) < 0)
+		goto out;
+	xr_envelope_id(env, env_len, id);
+	if (want_id && memcmp(id, want_id, 32) != 0) {
+		rc = xr_err_set(err, XR_EIO,
+				"the envelope index points at record %llu, which holds another "
+				"envelope",
+				(unsigned long long)index);
+		goto out;
+	}
+	if ((rc = xr_ledger_evidence(l, index, &ev, err)) < 0)
+		goto out;
+	if (!(*ret = xr_evidence_for_chain(e.src_chain, ev.len)))
+		rc = xr_err_set(err, XR_EINVAL, "no evidence framework is known for %s",
+				e.src_chain);
+out:
 	xr_buf_fini(&rec);
 	xr_buf_fini(&ev);
 	return rc;
@@ -93,7 +115,7 @@ int cmd_proof(int argc, char **argv)
 	json_t *b = NULL;
 	const struct xr_evidence_ops *ev = NULL;
 	if ((!id_s || (rc = xr_ledger_find_envelope(node.ledger, id, &index, &err)) == 0) &&
-	    (rc = evidence_of(node.ledger, index, &ev, &err)) == 0 &&
+	    (rc = evidence_of(node.ledger, index, id_s ? id : NULL, &ev, &err)) == 0 &&
 	    (rc = xr_bundle_build(node.ledger, index, ev, &b, &err)) == 0) {
 		xr_json_print(b, compact);
 		json_decref(b);

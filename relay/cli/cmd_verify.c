@@ -13,18 +13,33 @@ static const char cusage[] =
     "xrelay verify-consistency OLD_CHECKPOINT NEW_CHECKPOINT PROOF --keys committee.vkeys "
     "[--threshold K]";
 
+/* The committee file: its keys and the origin of the one log they verify.
+ * A file without an origin line is refused: with it, the keys of one
+ * network would verify the checkpoints of every other network that the
+ * same members sign. */
 static int load_keys(const char *path,
 		     const char *thr_s,
+		     char origin[XR_ORIGIN_MAX + 1],
 		     struct xr_vkey **keys,
 		     size_t *nkeys,
 		     size_t *thr,
 		     struct xr_err *err)
 {
-	int rc = xr_vkeys_load(path, keys, nkeys, err);
-	if (rc < 0)
+	struct xr_buf b;
+	xr_buf_init(&b, 1 << 20);
+	int rc = xr_read_file(path, 1 << 20, &b, err);
+	if (rc == 0)
+		rc = xr_committee_parse((const char *)b.data, b.len, origin, keys, nkeys, err);
+	xr_buf_fini(&b);
+	if (rc < 0) {
+		xr_err_prefix(err, "%s", path);
 		return rc;
-	if (*nkeys == 0)
-		return xr_err_set(err, XR_EINVAL, "%s holds no keys", path);
+	}
+	if (!origin[0])
+		return xr_err_set(err, XR_EINVAL,
+				  "%s names no origin: add the line 'origin <log origin>' (as "
+				  "`xrelay init` writes it) so that its keys verify only that log",
+				  path);
 	*thr = xr_committee_threshold(*nkeys);
 	if (thr_s) {
 		uint64_t t;
@@ -85,7 +100,9 @@ int cmd_verify(int argc, char **argv)
 			    "record, the evidence\nagainst the record's digest, the author's "
 			    "signature, the inclusion proof against\nthe checkpoint root and the "
 			    "checkpoint's signatures (default threshold: more\nthan two thirds "
-			    "of the keys). Exit 0 and OK, or exit 1 and the reason.\n",
+			    "of the keys) and origin: the committee file's line\n'origin "
+			    "<log origin>' names the one log its keys verify. Exit 0 and OK, or\n"
+			    "exit 1 and the reason.\n",
 			    usage);
 			return 0;
 		default:
@@ -97,14 +114,20 @@ int cmd_verify(int argc, char **argv)
 	struct xr_vkey *keys = NULL;
 	size_t nkeys = 0, thr;
 	struct xr_bundle_result res;
+	char origin[XR_ORIGIN_MAX + 1];
 	json_t *b = NULL;
 	int rc;
-	if ((rc = load_keys(keys_path, thr_s, &keys, &nkeys, &thr, &err)) < 0 ||
+	if ((rc = load_keys(keys_path, thr_s, origin, &keys, &nkeys, &thr, &err)) < 0 ||
 	    !(b = load_json(argv[optind], &err))) {
 		free(keys);
 		return xr_cli_fail(&err);
 	}
 	rc = xr_bundle_verify(b, keys, nkeys, thr, xr_evidence_all, xr_evidence_count, &res, &err);
+	if (rc == 0 && strcmp(res.origin, origin) != 0)
+		rc = xr_err_set(&err, XR_EVERIFY,
+				"checkpoint: origin '%s' is not '%s', the log of the committee "
+				"file %s",
+				res.origin, origin, keys_path);
 	json_decref(b);
 	free(keys);
 	char id[65] = "";
@@ -135,6 +158,7 @@ int cmd_verify(int argc, char **argv)
 }
 
 static int open_checkpoint(const char *path,
+			   const char *origin,
 			   const struct xr_vkey *keys,
 			   size_t nkeys,
 			   size_t thr,
@@ -146,8 +170,13 @@ static int open_checkpoint(const char *path,
 	int rc;
 	xr_buf_init(&b, XR_NOTE_MAX_LEN);
 	if ((rc = xr_read_file(path, XR_NOTE_MAX_LEN, &b, err)) == 0 &&
-	    (rc = xr_note_open((const char *)b.data, b.len, keys, nkeys, thr, &tl, NULL, err)) == 0)
-		rc = xr_checkpoint_parse((const char *)b.data, tl, cp, err);
+	    (rc = xr_note_open((const char *)b.data, b.len, keys, nkeys, thr, &tl, NULL, err)) ==
+		0 &&
+	    (rc = xr_checkpoint_parse((const char *)b.data, tl, cp, err)) == 0 &&
+	    strcmp(cp->origin, origin) != 0)
+		rc = xr_err_set(err, XR_EVERIFY,
+				"origin '%s' is not '%s', the log of the committee file",
+				cp->origin, origin);
 	if (rc < 0)
 		xr_err_prefix(err, "%s", path);
 	xr_buf_fini(&b);
@@ -178,7 +207,8 @@ int cmd_verify_consistency(int argc, char **argv)
 		case 'h':
 			printf(
 			    "usage: %s\n\nChecks that the ledger of NEW_CHECKPOINT extends the one "
-			    "of OLD_CHECKPOINT:\nboth signed by the committee, and PROOF (from "
+			    "of OLD_CHECKPOINT:\nboth signed by the committee, both of the log the "
+			    "committee file's origin\nline names, and PROOF (from "
 			    "`xrelay ledger consistency`)\nleads from the old root to the new.\n",
 			    cusage);
 			return 0;
@@ -191,11 +221,12 @@ int cmd_verify_consistency(int argc, char **argv)
 	struct xr_vkey *keys = NULL;
 	size_t nkeys = 0, thr, n = 0;
 	struct xr_checkpoint a, b;
+	char origin[XR_ORIGIN_MAX + 1];
 	uint8_t(*h)[32] = NULL;
 	json_t *p = NULL;
-	if ((rc = load_keys(keys_path, thr_s, &keys, &nkeys, &thr, &err)) < 0 ||
-	    (rc = open_checkpoint(argv[optind], keys, nkeys, thr, &a, &err)) < 0 ||
-	    (rc = open_checkpoint(argv[optind + 1], keys, nkeys, thr, &b, &err)) < 0)
+	if ((rc = load_keys(keys_path, thr_s, origin, &keys, &nkeys, &thr, &err)) < 0 ||
+	    (rc = open_checkpoint(argv[optind], origin, keys, nkeys, thr, &a, &err)) < 0 ||
+	    (rc = open_checkpoint(argv[optind + 1], origin, keys, nkeys, thr, &b, &err)) < 0)
 		goto out;
 	if (strcmp(a.origin, b.origin) != 0) {
 		rc = xr_err_set(&err, XR_EVERIFY,

@@ -36,7 +36,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init_keys();
 		ready = 1;
 	}
-	for (size_t threshold = 0; threshold <= 2; threshold += 2) {
+	for (size_t threshold = 1; threshold <= 2; threshold++) {
 		if (xr_note_open(note, size, keys, 3, threshold, &tl, &bits, NULL) != 0)
 			continue;
 		if (tl == 0 || tl + 2 > size || note[tl - 1] != '\n' || note[tl] != '\n' ||
