@@ -57,9 +57,9 @@ struct endpoint {
 	struct xr_host host;
 	void *ch; /* the adapter instance; NULL until it opened */
 	/* guarded by the chain's mu */
-	char problem[300];
+	char problem[300], last_problem[300];
 	uint64_t final, latest;
-	bool head_ok;
+	bool head_ok, asked;
 	uint64_t failures;
 };
 
@@ -347,8 +347,10 @@ static void set_ep_problem(struct endpoint *e, const char *problem)
 {
 	pthread_mutex_lock(&e->c->mu);
 	snprintf(e->problem, sizeof(e->problem), "%s", problem ? problem : "");
-	if (problem)
+	if (problem) {
 		e->failures++;
+		snprintf(e->last_problem, sizeof(e->last_problem), "%s", problem);
+	}
 	pthread_mutex_unlock(&e->c->mu);
 }
 
@@ -384,7 +386,7 @@ static int alert_record(struct chain *c, const char *kind, const char *detail,
 			const char *endpoint, struct xr_buf *out, struct xr_err *err)
 {
 	struct xr_relay *r = c->relay;
-	json_t *j = json_pack("{s:s, s:s, s:s, s:s?}", "chain", c->name, "kind", kind, "detail",
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s*}", "chain", c->name, "kind", kind, "detail",
 			      detail, "endpoint", endpoint);
 	char *text = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(j);
@@ -651,11 +653,12 @@ static int agree_head(struct chain *c, struct xr_head *ret, char *why, size_t ca
 			ep_fail(e, &err);
 			pthread_mutex_lock(&c->mu);
 			e->head_ok = false;
+			e->asked = true;
 			pthread_mutex_unlock(&c->mu);
 			continue;
 		}
 		pthread_mutex_lock(&c->mu);
-		e->head_ok = true;
+		e->head_ok = e->asked = true;
 		e->final = h.final;
 		e->latest = h.latest;
 		e->problem[0] = '\0';
@@ -900,8 +903,16 @@ static int step(struct chain *c, uint64_t to, char *why, size_t cap, struct xr_e
 	if ((rc = agree_hash(c, to, span.to_hash, &agree, why, cap)) < 0)
 		return xr_err_set(err, rc, "%s", why);
 	/* A block k endpoints agreed was final must keep its hash. */
-	if (c->agreed_height > c->st.height && c->agreed_height <= to &&
-	    c->agreed_height != to) {
+	if (c->agreed_height == to && c->agreed_height > c->st.height &&
+	    memcmp(span.to_hash, c->agreed_hash, 32) != 0) {
+		char a[65], b[65];
+		xr_hex_encode(c->agreed_hash, 32, a);
+		xr_hex_encode(span.to_hash, 32, b);
+		snprintf(detail, sizeof(detail), "block %llu was agreed final as 0x%s and is now 0x%s",
+			 (unsigned long long)to, a, b);
+		return halt(c, "reorg below final height", detail);
+	}
+	if (c->agreed_height > c->st.height && c->agreed_height < to) {
 		uint8_t h[32];
 		uint32_t a2;
 		if ((rc = agree_hash(c, c->agreed_height, h, &a2, why, cap)) < 0)
@@ -970,7 +981,7 @@ static int step(struct chain *c, uint64_t to, char *why, size_t cap, struct xr_e
 	}
 	if (rc < 0) {
 		snprintf(why, cap, "%s", err->msg);
-		if (c->nep > 1 && rc != XR_ENOMEM) {
+		if (rc != XR_ENOMEM) {
 			set_ep_problem(e, err->msg);
 			c->primary = (c->primary + 1) % c->nep; /* fail over */
 		}
@@ -984,6 +995,7 @@ static void *watch(void *arg)
 	struct chain *c = arg;
 	struct xr_relay *r = c->relay;
 	unsigned backoff = r->poll_ms;
+	size_t failed_in_row = 0;
 	char why[600];
 
 	xr_json_budget_set(JSON_BUDGET);
@@ -1046,12 +1058,20 @@ static void *watch(void *arg)
 				snprintf(why, sizeof(why), "%s", err.msg);
 			logf_("warn", "%s: scanning %llu..%llu: %s", c->label,
 			      (unsigned long long)c->st.height + 1, (unsigned long long)to, why);
+			/* The next endpoint is tried at once; the back-off starts
+			 * when every endpoint has failed in a row. */
+			if (++failed_in_row < c->nep) {
+				set_status(c, CHAIN_WAITING, why);
+				continue;
+			}
 			goto wait;
 		}
+		failed_in_row = 0;
 		backoff = r->poll_ms;
 		set_status(c, CHAIN_RUNNING, NULL);
 		continue;
 	wait:
+		failed_in_row = 0;
 		set_status(c, CHAIN_WAITING, why);
 		logf_("warn", "%s: waiting: %s", c->label, why);
 		nap(r, backoff);
@@ -1314,10 +1334,14 @@ static json_t *endpoints_json(struct chain *c)
 	json_t *arr = json_array();
 	for (size_t i = 0; i < c->nep && arr; i++) {
 		struct endpoint *e = &c->ep[i];
-		json_t *o = json_pack("{s:s, s:s, s:I, s:s?}", "url", e->origin, "state",
-				      !e->ch ? "closed" : e->head_ok ? "ok" : "failing", "failures",
-				      (json_int_t)e->failures, "problem",
-				      e->problem[0] ? e->problem : NULL);
+		json_t *o = json_pack(
+		    "{s:s, s:s, s:I, s:s?, s:s?}", "url", e->origin, "state",
+		    !e->ch		? "closed"
+		    : !e->asked		? "open"
+		    : e->head_ok	? "ok"
+					: "failing",
+		    "failures", (json_int_t)e->failures, "problem", e->problem[0] ? e->problem : NULL,
+		    "last_problem", e->last_problem[0] ? e->last_problem : NULL);
 		if (o && e->ch && e->head_ok) {
 			json_object_set_new(o, "final", json_integer((json_int_t)e->final));
 			json_object_set_new(o, "latest", json_integer((json_int_t)e->latest));
