@@ -148,6 +148,7 @@ while read -r line; do
 	check '[ "$(ev "$B" "e.get(\"version\"), \"tx\" in e, len(e.get(\"tx_proof\", []))>0")" = "2 True True" ]' \
 		"envelope $i evidence is version 2 with tx and tx_proof"
 	check 'grep -qi "^$tx " "$T/sent"' "envelope $i source tx $tx is one that evm send reported"
+	check 'grep -q ", evidence evm v2$" "$B.c"' "envelope $i: xrelay verify names the evidence: $(cat "$B.c")"
 done <"$T/envs.jsonl"
 echo "  e.g. $(cat "$T/b1.json.py")"
 

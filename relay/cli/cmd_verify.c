@@ -128,6 +128,15 @@ int cmd_verify(int argc, char **argv)
 				"checkpoint: origin '%s' is not '%s', the log of the committee "
 				"file %s",
 				res.origin, origin, keys_path);
+	/* Which evidence stood behind it, for the auditor to see. */
+	char evidence[48] = "";
+	const json_t *ev = json_object_get(b, "evidence");
+	const char *fw = json_string_value(json_object_get(ev, "framework"));
+	if (rc == 0 && fw && strlen(fw) < 32)
+		snprintf(evidence, sizeof(evidence), "%s%s", fw,
+			 strcmp(fw, "evm") == 0
+			     ? (json_integer_value(json_object_get(ev, "version")) == 2 ? " v2" : " v1")
+			     : "");
 	json_decref(b);
 	free(keys);
 	char id[65] = "";
@@ -138,10 +147,10 @@ int cmd_verify(int argc, char **argv)
 		xr_hex_encode(res.id, 32, id);
 	if (as_json) {
 		json_t *o =
-		    rc == 0 ? json_pack("{s:b, s:I, s:I, s:I, s:s, s:s}", "ok", 1, "index",
+		    rc == 0 ? json_pack("{s:b, s:I, s:I, s:I, s:s, s:s, s:s}", "ok", 1, "index",
 					(json_int_t)res.index, "tree_size",
 					(json_int_t)res.tree_size, "block", (json_int_t)res.block,
-					"signers", res.signers, "envelope", id)
+					"signers", res.signers, "envelope", id, "evidence", evidence)
 			    : json_pack("{s:b, s:s}", "ok", 0, "reason", err.msg);
 		xr_json_print(o, true);
 		json_decref(o);
@@ -151,9 +160,10 @@ int cmd_verify(int argc, char **argv)
 		printf("FAIL %s\n", err.msg);
 		return 1;
 	}
-	printf("OK record %llu in tree of size %llu, block %llu signed by %s%s%s\n",
+	printf("OK record %llu in tree of size %llu, block %llu signed by %s%s%s%s%s\n",
 	       (unsigned long long)res.index, (unsigned long long)res.tree_size,
-	       (unsigned long long)res.block, res.signers, is_env ? ", envelope 0x" : "", id);
+	       (unsigned long long)res.block, res.signers, is_env ? ", envelope 0x" : "", id,
+	       is_env && evidence[0] ? ", evidence " : "", is_env ? evidence : "");
 	return 0;
 }
 
