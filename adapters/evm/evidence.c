@@ -782,71 +782,58 @@ out:
 	return rc;
 }
 
+/* o[key] = "0x" + hex of p[0..n); -1 when out of memory. */
+static int set_hex(json_t *o, const char *key, const uint8_t *p, size_t n)
+{
+	char *hex = xr_hex0x_new(p, n);
+	int rc = hex ? json_object_set_new(o, key, json_string(hex)) : -1;
+	free(hex);
+	return rc;
+}
+
+/* o[key] = the nodes of a proof list, each as hex; -1 when out of memory. */
+static int set_proof(json_t *o, const char *key, const struct xr_rlp_item *list)
+{
+	struct xr_rlp_iter it;
+	struct xr_rlp_item node;
+	json_t *a = json_array();
+
+	if (!a)
+		return -1;
+	xr_rlp_iter_init(&it, list, 2);
+	while (xr_rlp_next(&it, &node, NULL) > 0) {
+		char *hex = xr_hex0x_new(node.p, node.len);
+		int rc = hex ? json_array_append_new(a, json_string(hex)) : -1;
+		free(hex);
+		if (rc < 0) {
+			json_decref(a);
+			return -1;
+		}
+	}
+	return json_object_set_new(o, key, a);
+}
+
 static json_t *to_json(const uint8_t *evidence, size_t len, struct xr_err *err)
 {
 	struct parts s;
-	struct xr_rlp_iter it;
-	struct xr_rlp_item node;
-	json_t *o = NULL, *proof = NULL;
-	char *hex;
-	int rc;
+	json_t *o;
 
 	if (split(evidence, len, &s, err) < 0)
 		return NULL;
-	if (!(o = json_object()) || !(proof = json_array()))
-		goto oom;
-	if (json_object_set_new(o, "framework", json_string("evm")) < 0)
-		goto oom;
-	if (s.version == 2 && json_object_set_new(o, "version", json_integer(2)) < 0)
-		goto oom;
-	if (!(hex = xr_hex0x_new(s.header.p, s.header.len)))
-		goto oom;
-	rc = json_object_set_new(o, "header_rlp", json_string(hex));
-	free(hex);
-	if (rc < 0 ||
-	    json_object_set_new(o, "receipt_index", json_integer((json_int_t)s.receipt_index)) < 0)
-		goto oom;
-	xr_rlp_iter_init(&it, &s.proof, 2);
-	while (xr_rlp_next(&it, &node, NULL) > 0) {
-		if (!(hex = xr_hex0x_new(node.p, node.len)))
-			goto oom;
-		rc = json_array_append_new(proof, json_string(hex));
-		free(hex);
-		if (rc < 0)
-			goto oom;
-	}
-	rc = json_object_set_new(o, "receipt_proof", proof);
-	proof = NULL;
-	if (rc < 0 ||
-	    json_object_set_new(o, "log_position", json_integer((json_int_t)s.log_position)) < 0)
-		goto oom;
-	if (s.version == 2) {
-		if (!(hex = xr_hex0x_new(s.tx.p, s.tx.len)))
-			goto oom;
-		rc = json_object_set_new(o, "tx", json_string(hex));
-		free(hex);
-		if (rc < 0 || !(proof = json_array()))
-			goto oom;
-		xr_rlp_iter_init(&it, &s.tx_proof, 2);
-		while (xr_rlp_next(&it, &node, NULL) > 0) {
-			if (!(hex = xr_hex0x_new(node.p, node.len)))
-				goto oom;
-			rc = json_array_append_new(proof, json_string(hex));
-			free(hex);
-			if (rc < 0)
-				goto oom;
-		}
-		rc = json_object_set_new(o, "tx_proof", proof);
-		proof = NULL;
-		if (rc < 0)
-			goto oom;
+	if (!(o = json_object()) || json_object_set_new(o, "framework", json_string("evm")) < 0 ||
+	    (s.version == 2 && json_object_set_new(o, "version", json_integer(2)) < 0) ||
+	    set_hex(o, "header_rlp", s.header.p, s.header.len) < 0 ||
+	    json_object_set_new(o, "receipt_index", json_integer((json_int_t)s.receipt_index)) <
+		0 ||
+	    set_proof(o, "receipt_proof", &s.proof) < 0 ||
+	    json_object_set_new(o, "log_position", json_integer((json_int_t)s.log_position)) < 0 ||
+	    (s.version == 2 && (set_hex(o, "tx", s.tx.p, s.tx.len) < 0 ||
+				set_proof(o, "tx_proof", &s.tx_proof) < 0))) {
+		json_decref(o);
+		xr_err_set(err, XR_ENOMEM, "out of memory showing evidence");
+		return NULL;
 	}
 	return o;
-oom:
-	json_decref(o);
-	json_decref(proof);
-	xr_err_set(err, XR_ENOMEM, "out of memory showing evidence");
-	return NULL;
 }
 
 const struct xr_evidence_ops xr_evidence_evm = {"evm", rebuild, xr_evm_evidence_check, to_json};
