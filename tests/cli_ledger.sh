@@ -36,6 +36,8 @@ expect 0 "initialised node 'node1'" -- "$X" init --dir "$T/n" --network testnet
 grep -qE '^node1\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}$' "$T/n/committee.vkeys" && ok || bad "vkey format"
 expect 1 "never overwrites" -- "$X" init --dir "$T/n"
 expect 0 "size +2 records" -- "$X" ledger show --dir "$T/n"
+# A copy of the node as it was before any append, for the --against checks.
+cp -a "$T/n" "$T/n-early"
 
 # A consistent stream of envelopes (the vectors are not one: some share
 # source keys), appended by the node.
@@ -114,6 +116,47 @@ expect 1 "^FAIL PROOF is from 2 to 14" -- \
 # Audit passes; key files with loose modes are refused.
 expect 0 "^OK audited 14 records and 2 blocks \(2 signed" -- "$X" ledger audit --dir "$T/n"
 expect 0 '"ok":true,"records":14' -- "$X" ledger audit --dir "$T/n" --json
+
+# The tail: records after the newest checkpoint are signed by nothing and
+# fail the audit unless allowed. test_ledger drops the newest block, as a
+# truncation would, so that the 12 records it covered become a tail.
+cp -a "$T/n" "$T/n-tail"
+"$XR_BUILD/tests/test_ledger" --drop-newest-block "$T/n-tail/ledger" && ok || bad "drop the newest block"
+expect 1 "^FAIL records 2\.\.13 \(12 after block 0\) are covered by no checkpoint" -- \
+	"$X" ledger audit --dir "$T/n-tail"
+expect 1 '"ok":false,.*"uncovered":12' -- "$X" ledger audit --dir "$T/n-tail" --json
+expect 0 "^tail: 12 records after block 0 are covered by no checkpoint yet" -- \
+	"$X" ledger audit --dir "$T/n-tail" --allow-tail
+expect 0 '"ok":true,.*"uncovered":12' -- "$X" ledger audit --dir "$T/n-tail" --allow-tail --json
+expect 0 "^OK audited 14 records" -- "$X" ledger audit --dir "$T/n-tail" --allow-tail=12
+expect 1 "^FAIL records 2\.\.13" -- "$X" ledger audit --dir "$T/n-tail" --allow-tail=11
+expect 2 "--allow-tail=N needs a number" -- "$X" ledger audit --dir "$T/n-tail" --allow-tail=x
+expect 0 '"uncovered":0' -- "$X" ledger audit --dir "$T/n" --json
+
+# A checkpoint an auditor kept: the ledger must extend it.
+expect 0 "^against: the ledger extends the kept checkpoint of block 0 \(size 2\)" -- \
+	"$X" ledger audit --dir "$T/n" --against "$T/old.cp"
+expect 0 "^against: the ledger extends the kept checkpoint of block 1 \(size 14\)" -- \
+	"$X" ledger audit --dir "$T/n" --against "$T/new.cp"
+expect 0 '"against":\{"block":1,"size":14\}' -- "$X" ledger audit --dir "$T/n" --against "$T/new.cp" --json
+# Truncated below it: a copy from before the append, or one without its newest block.
+expect 1 "^FAIL the kept checkpoint \(block 1, size 14\) is newer than the ledger's newest \(block 0, size 2\): the ledger was truncated" -- \
+	"$X" ledger audit --dir "$T/n-early" --against "$T/new.cp"
+expect 1 "^FAIL .*the ledger was truncated" -- \
+	"$X" ledger audit --dir "$T/n-tail" --allow-tail --against "$T/new.cp"
+# Rewritten below it: other envelopes signed into block 1 by the same key. The
+# ledger audits clean by itself; only the kept checkpoint shows the rewrite.
+sed 's/"amount": "\([1-9][0-9]*\)"/"amount": "\17"/' "$T/envs.jsonl" >"$T/envs2.jsonl"
+"$X" ledger append --dir "$T/n-early" --file "$T/envs2.jsonl" >/dev/null 2>&1 && ok || bad "append to the early copy"
+expect 0 "^OK audited 14 records and 2 blocks" -- "$X" ledger audit --dir "$T/n-early"
+expect 1 "^FAIL the ledger does not extend the kept checkpoint \(block 1, size 14\): history was rewritten below it" -- \
+	"$X" ledger audit --dir "$T/n-early" --against "$T/new.cp"
+expect 0 "^against: the ledger extends the kept checkpoint of block 0" -- \
+	"$X" ledger audit --dir "$T/n-early" --against "$T/old.cp"
+# Not signed by this committee, or not there.
+"$X" ledger checkpoint --dir "$T/other" >"$T/other.cp" && ok || bad "checkpoint of the other node"
+expect 1 "^FAIL the kept checkpoint: " -- "$X" ledger audit --dir "$T/n" --against "$T/other.cp"
+expect 1 "--against: " -- "$X" ledger audit --dir "$T/n" --against "$T/missing.cp"
 chmod 0644 "$T/n/node.key"
 expect 1 "mode 644; it must be 0600" -- "$X" ledger cut --dir "$T/n"
 chmod 0600 "$T/n/node.key"

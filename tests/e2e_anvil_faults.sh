@@ -157,7 +157,7 @@ if got != want:
     sys.exit(1)
 PY
 }
-audit() { "$X" ledger audit --dir "$T/n" >"$T/audit" 2>&1 || { cat "$T/audit" >&2; return 1; }; }
+audit() { "$X" ledger audit --allow-tail --dir "$T/n" >"$T/audit" 2>&1 || { cat "$T/audit" >&2; return 1; }; }
 
 # ---- 1. crash safety ------------------------------------------------------
 # 1999 more events (sequences 2..2000), 20 a block, each block followed by

@@ -231,7 +231,7 @@ if not ok:
     sys.exit("committed %s\nexpected  %s" % ([g[:3] for g in got], [w[:3] for w in want]))
 EOF
 }
-audit() { "$X" ledger audit --dir "$1" >"$T/audit" 2>&1 || { cat "$T/audit" >&2; return 1; }; }
+audit() { "$X" ledger audit --allow-tail --dir "$1" >"$T/audit" 2>&1 || { cat "$T/audit" >&2; return 1; }; }
 # alerts NODE: the bodies of the node's ALERT records, one JSON per line.
 # `xrelay ledger show` prints no records; `xrelay proof --index` shows each
 # one (after a stop, so that a checkpoint covers them all).

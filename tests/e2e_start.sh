@@ -130,7 +130,7 @@ committed_is() {
 	echo "$2 on $1: committed [${got:0:200}], expected [${3:0:200}]" >&2
 	return 1
 }
-audit() { "$X" ledger audit --dir "$1" >"$T/audit" 2>&1 || { cat "$T/audit" >&2; return 1; }; }
+audit() { "$X" ledger audit --allow-tail --dir "$1" >"$T/audit" 2>&1 || { cat "$T/audit" >&2; return 1; }; }
 no_halt() { # node: no halt, no sequence gap in its log
 	! grep -iE "halt|sequence gap" "$1/daemon.log" >&2
 }

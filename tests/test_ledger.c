@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -256,7 +257,7 @@ START_TEST(refusals_leave_no_trace)
 	    {"evidence that does not match", "evidence"},
 	    {"duplicate within the batch", "twice in the batch"},
 	    {"duplicate of a stored envelope", "already on the ledger"},
-	    {"membership change by a dapp", "not an admin"},
+	    {"membership change by a dapp", "may not write MEMBER records"},
 	    {"garbage bytes", "record"},
 	};
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
@@ -464,7 +465,18 @@ START_TEST(reader_beside_writer)
 	struct xr_ledger *r = open_ledger(false, true, 0);
 	ck_assert_uint_eq(xr_ledger_size(r), 120);
 	ck_assert_uint_eq(xr_ledger_blocks(r), 2);
-	audit_ok(r);
+	/* The 20 records after block 1 are a tail: allowed when asked for. */
+	struct xr_audit_opts ao = {.keys = &node.key, .nkeys = 1, .threshold = 1};
+	struct xr_audit_report rep;
+	struct xr_err aerr = {0};
+	ck_assert_int_eq(xr_ledger_audit(r, &node.key, 1, 1, NULL, NULL, &rep, &aerr), XR_EVERIFY);
+	ck_assert_msg(strstr(aerr.msg, "records 100..119 (20 after block 1)"), "%s", aerr.msg);
+	ck_assert_uint_eq(rep.uncovered, 20);
+	ao.allow_tail = 20;
+	xr_err_clear(&aerr);
+	ck_assert_msg(xr_ledger_audit_ex(r, &ao, &rep, &aerr) == 0, "%s", aerr.msg);
+	ck_assert_uint_eq(rep.records, 120);
+	ck_assert_uint_eq(rep.envelopes, 120);
 	struct xr_err err = {0};
 	struct xr_ledger_batch *b = xr_ledger_batch_new();
 	ck_assert_int_eq(xr_ledger_append(r, b, NULL, &err), XR_ESTATE);
@@ -474,31 +486,94 @@ START_TEST(reader_beside_writer)
 }
 END_TEST
 
+/* Raw access to the ledger's RocksDB, to build the bad ledgers an audit must
+ * catch: stored bytes changed behind the ledger's back. */
+static const char *const cf_names[] = {"default",    "records",	 "tiles",
+				       "blocks",     "evidence", "idx_envelope",
+				       "idx_source", "cursors",	 "members"};
+#define NCF 9
+
+struct raw {
+	rocksdb_t *db;
+	rocksdb_options_t *o;
+	rocksdb_column_family_handle_t *h[NCF];
+	rocksdb_writeoptions_t *wo;
+	rocksdb_readoptions_t *ro;
+};
+
+static void raw_open(struct raw *r, const char *path)
+{
+	const rocksdb_options_t *cfo[NCF];
+	char *e = NULL;
+	r->o = rocksdb_options_create();
+	for (int i = 0; i < NCF; i++)
+		cfo[i] = r->o;
+	r->db = rocksdb_open_column_families(r->o, path, NCF, cf_names, cfo, r->h, &e);
+	ck_assert_msg(!e, "%s", e);
+	r->wo = rocksdb_writeoptions_create();
+	r->ro = rocksdb_readoptions_create();
+}
+
+static void raw_close(struct raw *r)
+{
+	rocksdb_writeoptions_destroy(r->wo);
+	rocksdb_readoptions_destroy(r->ro);
+	for (int i = 0; i < NCF; i++)
+		rocksdb_column_family_handle_destroy(r->h[i]);
+	rocksdb_close(r->db);
+	rocksdb_options_destroy(r->o);
+}
+
+static rocksdb_column_family_handle_t *raw_cf(struct raw *r, const char *cf)
+{
+	for (int i = 0; i < NCF; i++)
+		if (strcmp(cf_names[i], cf) == 0)
+			return r->h[i];
+	ck_abort_msg("no column family %s", cf);
+	return NULL;
+}
+
+static void
+raw_put(struct raw *r, const char *cf, const void *k, size_t kl, const void *v, size_t vl)
+{
+	char *e = NULL;
+	rocksdb_put_cf(r->db, r->wo, raw_cf(r, cf), k, kl, v, vl, &e);
+	ck_assert_msg(!e, "%s", e);
+}
+
+/* The value of k (caller frees), or NULL. */
+static char *raw_get(struct raw *r, const char *cf, const void *k, size_t kl, size_t *vl)
+{
+	char *e = NULL;
+	char *v = rocksdb_get_cf(r->db, r->ro, raw_cf(r, cf), k, kl, vl, &e);
+	ck_assert_msg(!e, "%s", e);
+	return v;
+}
+
+/* Deletes every entry of a column family. */
+static void raw_wipe(struct raw *r, const char *cf)
+{
+	rocksdb_iterator_t *it = rocksdb_create_iterator_cf(r->db, r->ro, raw_cf(r, cf));
+	rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+	char *e = NULL;
+	for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it)) {
+		size_t kl;
+		const char *k = rocksdb_iter_key(it, &kl);
+		rocksdb_writebatch_delete_cf(wb, raw_cf(r, cf), k, kl);
+	}
+	rocksdb_iter_destroy(it);
+	rocksdb_write(r->db, r->wo, wb, &e);
+	ck_assert_msg(!e, "%s", e);
+	rocksdb_writebatch_destroy(wb);
+}
+
 /* Overwrites one stored value behind the ledger's back. */
 static void tamper(const char *cf, const void *k, size_t kl, const void *v, size_t vl)
 {
-	const char *names[] = {"default",      "records",    "tiles",	"blocks", "evidence",
-			       "idx_envelope", "idx_source", "cursors", "members"};
-	rocksdb_options_t *o = rocksdb_options_create();
-	const rocksdb_options_t *cfo[9];
-	rocksdb_column_family_handle_t *h[9];
-	char *e = NULL;
-	for (int i = 0; i < 9; i++)
-		cfo[i] = o;
-	rocksdb_t *db = rocksdb_open_column_families(o, db_path(), 9, names, cfo, h, &e);
-	ck_assert_msg(!e, "%s", e);
-	int ci = 0;
-	for (int i = 0; i < 9; i++)
-		if (strcmp(names[i], cf) == 0)
-			ci = i;
-	rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
-	rocksdb_put_cf(db, wo, h[ci], k, kl, v, vl, &e);
-	ck_assert_msg(!e, "%s", e);
-	rocksdb_writeoptions_destroy(wo);
-	for (int i = 0; i < 9; i++)
-		rocksdb_column_family_handle_destroy(h[i]);
-	rocksdb_close(db);
-	rocksdb_options_destroy(o);
+	struct raw r;
+	raw_open(&r, db_path());
+	raw_put(&r, cf, k, kl, v, vl);
+	raw_close(&r);
 }
 
 START_TEST(audit_finds_tampering)
@@ -557,6 +632,856 @@ START_TEST(audit_finds_tampering)
 	}
 }
 END_TEST
+
+/* ---- bad ledgers the audit must catch ---------------------------------- */
+
+struct forged_tiles {
+	uint8_t (*h[16])[32];
+	uint64_t n[16];
+};
+
+static void forge_node(void *ctx, unsigned level, uint64_t index, const uint8_t hash[32])
+{
+	struct forged_tiles *ft = ctx;
+	if (level % 4)
+		return;
+	memcpy(ft->h[level / 4][index], hash, 32);
+	if (index + 1 > ft->n[level / 4])
+		ft->n[level / 4] = index + 1;
+}
+
+/* Rewrites history as a holder of the committee key could: record `index`
+ * becomes rec (unless rec is NULL), every Merkle tile is derived again from
+ * the records, and every block is signed again over the new roots and hash
+ * chain; block `tblock` (unless UINT64_MAX) gets the time t. The ledger at
+ * db_path() must be closed. */
+static void forge(uint64_t index, const struct xr_buf *rec, uint64_t tblock, uint64_t t)
+{
+	struct xr_err err = {0};
+	struct xr_ledger *l = open_ledger(false, true, 0);
+	uint64_t size = xr_ledger_size(l), blocks = xr_ledger_blocks(l);
+	struct xr_buf *recs = calloc(size, sizeof(*recs));
+	struct xr_checkpoint *cps = calloc(blocks, sizeof(*cps));
+	struct xr_buf text, note;
+	xr_buf_init(&text, XR_NOTE_MAX_LEN);
+	xr_buf_init(&note, XR_NOTE_MAX_LEN);
+	for (uint64_t i = 0; i < size; i++) {
+		xr_buf_init(&recs[i], XR_RECORD_MAX_LEN);
+		ck_assert_int_eq(xr_ledger_record(l, i, &recs[i], &err), 0);
+	}
+	for (uint64_t b = 0; b < blocks; b++) {
+		xr_buf_reset(&note);
+		ck_assert_int_eq(xr_ledger_block(l, b, &note, &cps[b], &err), 0);
+	}
+	xr_ledger_free(l);
+	if (rec) {
+		xr_buf_reset(&recs[index]);
+		xr_buf_put(&recs[index], rec->data, rec->len);
+	}
+
+	struct forged_tiles ft = {0};
+	for (unsigned L = 0; L < 16; L++)
+		ft.h[L] = calloc((size >> (4 * L)) + 1, 32);
+	struct xr_merkle_frontier *f = calloc(1, sizeof(*f));
+	struct raw r;
+	uint8_t prev[32] = {0}, k[9];
+	uint64_t b = 0;
+	raw_open(&r, db_path());
+	for (uint64_t i = 0;; i++) {
+		while (b < blocks && cps[b].size == f->size) {
+			xr_merkle_frontier_root(f, cps[b].root);
+			memcpy(cps[b].prev, prev, 32);
+			if (b == tblock)
+				cps[b].time_ms = t;
+			xr_buf_reset(&text);
+			xr_buf_reset(&note);
+			ck_assert_int_eq(xr_checkpoint_format(&cps[b], &text, &err), 0);
+			xr_sha256(text.data, text.len, prev);
+			ck_assert_int_eq(
+			    xr_note_sign((const char *)text.data, text.len, &node, 1, &note, &err),
+			    0);
+			xr_put_be64(k, b);
+			raw_put(&r, "blocks", k, 8, note.data, note.len);
+			b++;
+		}
+		if (i == size)
+			break;
+		uint8_t leaf[32];
+		xr_merkle_leaf_hash(recs[i].data, recs[i].len, leaf);
+		xr_merkle_frontier_push(f, leaf, forge_node, &ft);
+	}
+	ck_assert_uint_eq(b, blocks);
+	if (rec) {
+		xr_put_be64(k, index);
+		raw_put(&r, "records", k, 8, rec->data, rec->len);
+	}
+	for (unsigned L = 0; L < 16; L++) {
+		for (uint64_t tt = 0; tt * 16 < ft.n[L]; tt++) {
+			uint64_t n = ft.n[L] - tt * 16 < 16 ? ft.n[L] - tt * 16 : 16;
+			k[0] = (uint8_t)L;
+			xr_put_be64(k + 1, tt);
+			raw_put(&r, "tiles", k, 9, ft.h[L][tt * 16], n * 32);
+		}
+		free(ft.h[L]);
+	}
+	/* The writer's state: the hash and time of the newest block. */
+	size_t vl;
+	char *st = raw_get(&r, "default", "state", 5, &vl);
+	ck_assert_ptr_nonnull(st);
+	memcpy(st + 16, prev, 32);
+	if (blocks)
+		xr_put_be64((uint8_t *)st + 48, cps[blocks - 1].time_ms);
+	raw_put(&r, "default", "state", 5, st, vl);
+	free(st);
+	raw_close(&r);
+	for (uint64_t i = 0; i < size; i++)
+		xr_buf_fini(&recs[i]);
+	free(recs);
+	free(cps);
+	free(f);
+	xr_buf_fini(&text);
+	xr_buf_fini(&note);
+}
+
+/* Fails the test unless the audit of the closed ledger at db_path() fails
+ * with a message holding `expect`; returns the report. */
+static struct xr_audit_report audit_fails(const char *what, const char *expect)
+{
+	struct xr_err err = {0};
+	struct xr_audit_report rep;
+	struct xr_ledger *l = open_ledger(false, true, 0);
+	int rc = xr_ledger_audit(l, &node.key, 1, 1, NULL, NULL, &rep, &err);
+	ck_assert_msg(rc < 0, "%s: the audit passed", what);
+	ck_assert_msg(strstr(err.msg, expect), "%s: message '%s' lacks '%s'", what, err.msg,
+		      expect);
+	xr_ledger_free(l);
+	return rep;
+}
+
+static void envelope_id_of(const struct xr_buf *rec, uint8_t id[32], char hex[65])
+{
+	struct xr_err err = {0};
+	struct xr_record r;
+	const uint8_t *env, *dig;
+	size_t env_len;
+	ck_assert_int_eq(xr_record_decode(rec->data, rec->len, &r, &err), 0);
+	ck_assert_int_eq(xr_envelope_body_decode(r.body, r.body_len, &env, &env_len, &dig, &err),
+			 0);
+	xr_envelope_id(env, env_len, id);
+	xr_hex_encode(id, 32, hex);
+}
+
+/* Hole 1 of issue 7, as the issue reproduced it: with both index column
+ * families wiped, the same envelope again and a conflicting one are
+ * appended and signed into checkpoints. The audit re-derives uniqueness from
+ * the records alone and names the duplicate. */
+START_TEST(audit_rederives_uniqueness)
+{
+	for (int c = 0; c < 2; c++) {
+		dbn = 200 + c;
+		struct xr_err err = {0};
+		struct xr_ledger *l = open_ledger(true, false, 1000);
+		add_envelopes(l, 1, 20, 20); /* sequence s at index s - 1 */
+		ck_assert_int_eq(xr_ledger_checkpoint(l, &err), 0);
+		xr_ledger_free(l);
+		struct raw r;
+		raw_open(&r, db_path());
+		raw_wipe(&r, "idx_envelope");
+		raw_wipe(&r, "idx_source");
+		raw_close(&r);
+
+		l = open_ledger(false, false, 1000);
+		struct xr_ledger_batch *b = xr_ledger_batch_new();
+		struct xr_buf rec;
+		struct xr_envelope e;
+		uint8_t id[32];
+		char hex[65];
+		xr_buf_init(&rec, 1 << 20);
+		if (c == 0) {
+			fx_envelope_record(&rec, "node1", NULL, 3, NULL, 0); /* record 2 again */
+			envelope_id_of(&rec, id, hex);
+			ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err),
+					 0);
+		}
+		fx_envelope(&e, 5); /* record 4's keys, another amount */
+		e.amount[31] = 7;
+		fx_record_of(&rec, "node1", NULL, &e, NULL, 0);
+		ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
+		append_ok(l, b);
+		ck_assert_int_eq(xr_ledger_checkpoint(l, &err), 0);
+		xr_ledger_free(l);
+		xr_ledger_batch_free(b);
+		xr_buf_fini(&rec);
+
+		if (c == 0) {
+			char want[128];
+			snprintf(want, sizeof(want), "envelope 0x%s is on the ledger twice", hex);
+			struct xr_audit_report rep = audit_fails("same envelope twice", want);
+			audit_fails("same envelope twice", "records 2 and 20");
+			ck_assert_uint_eq(rep.bad_index, 20);
+		} else {
+			audit_fails("conflicting envelope", "equivocation on chain eip155:31337");
+			audit_fails("conflicting envelope", "records 4 and 20");
+		}
+	}
+}
+END_TEST
+
+/* The indices must agree with the records both ways: every envelope record
+ * indexed under its keys, and no entry that points at a record without that
+ * key. xr_ledger_find_envelope checks the record it returns. */
+START_TEST(audit_checks_indices)
+{
+	static const char *const expect[] = {
+	    "envelope index lacks",	  /* 0: both indices wiped */
+	    "envelope index maps",	  /* 1: a stray id */
+	    "envelope index maps",	  /* 2: an id pointed at another record */
+	    "highest sequence",		  /* 3: an emitter's highest sequence changed */
+	    "source index",		  /* 4: a source key pointed at another id */
+	    "source index holds key",	  /* 5: a stray source key */
+	    "envelope index holds a key", /* 6: a key of the wrong length */
+	};
+	for (size_t c = 0; c < sizeof(expect) / sizeof(expect[0]); c++) {
+		dbn = 300 + (int)c;
+		struct xr_err err = {0};
+		struct xr_ledger *l = open_ledger(true, false, 1000);
+		add_envelopes(l, 1, 20, 20);
+		ck_assert_int_eq(xr_ledger_checkpoint(l, &err), 0);
+		struct xr_buf rec;
+		uint8_t id3[32], k[32], v[32];
+		char hex[65];
+		uint64_t idx;
+		xr_buf_init(&rec, 1 << 20);
+		fx_envelope_record(&rec, "node1", NULL, 3, NULL, 0);
+		envelope_id_of(&rec, id3, hex);
+		ck_assert_int_eq(xr_ledger_find_envelope(l, id3, &idx, &err), 0);
+		ck_assert_uint_eq(idx, 2);
+		xr_ledger_free(l);
+		xr_buf_fini(&rec);
+
+		struct raw r;
+		raw_open(&r, db_path());
+		memset(k, 0x5a, 32);
+		memset(v, 0xa5, 32);
+		uint8_t be[8];
+		switch (c) {
+		case 0:
+			raw_wipe(&r, "idx_envelope");
+			raw_wipe(&r, "idx_source");
+			break;
+		case 1:
+			xr_put_be64(be, 3);
+			raw_put(&r, "idx_envelope", k, 32, be, 8);
+			break;
+		case 2:
+			xr_put_be64(be, 4);
+			raw_put(&r, "idx_envelope", id3, 32, be, 8);
+			break;
+		case 3:
+		case 4: {
+			/* The first entry of the kind: 8-byte values are emitters'
+			 * highest sequences, 32-byte ones envelope ids. */
+			rocksdb_iterator_t *it =
+			    rocksdb_create_iterator_cf(r.db, r.ro, raw_cf(&r, "idx_source"));
+			bool done = false;
+			for (rocksdb_iter_seek_to_first(it); !done && rocksdb_iter_valid(it);
+			     rocksdb_iter_next(it)) {
+				size_t kl, vl;
+				const char *ik = rocksdb_iter_key(it, &kl);
+				rocksdb_iter_value(it, &vl);
+				if (vl != (c == 3 ? 8u : 32u))
+					continue;
+				memcpy(k, ik, 32);
+				done = true;
+			}
+			rocksdb_iter_destroy(it);
+			ck_assert(done);
+			xr_put_be64(be, 99);
+			raw_put(&r, "idx_source", k, 32, c == 3 ? (const void *)be : v,
+				c == 3 ? 8 : 32);
+			break;
+		}
+		case 5:
+			raw_put(&r, "idx_source", k, 32, v, 32);
+			break;
+		case 6:
+			xr_put_be64(be, 3);
+			raw_put(&r, "idx_envelope", k, 31, be, 8);
+			break;
+		}
+		raw_close(&r);
+		audit_fails(expect[c], expect[c]);
+		if (c == 2) {
+			/* A lookup through the corrupt entry is an error, not record 4. */
+			l = open_ledger(false, true, 0);
+			xr_err_clear(&err);
+			int rc = xr_ledger_find_envelope(l, id3, &idx, &err);
+			ck_assert_msg(rc == XR_EVERIFY, "find_envelope: rc %d index %llu (%s)", rc,
+				      (unsigned long long)idx, err.msg);
+			ck_assert_msg(strstr(err.msg, "record 4"), "%s", err.msg);
+			xr_ledger_free(l);
+		}
+	}
+}
+END_TEST
+
+/* Hole 2: records after the newest checkpoint carry no signature. */
+START_TEST(audit_uncovered_tail)
+{
+	struct xr_err err = {0};
+	struct xr_ledger *l = open_ledger(true, false, 10);
+	add_envelopes(l, 1, 25, 5); /* blocks at 10 and 20, 5 records after */
+	ck_assert_uint_eq(xr_ledger_blocks(l), 2);
+	xr_ledger_free(l);
+	audit_fails("a tail", "records 20..24 (5 after block 1) are covered by no checkpoint");
+	/* A tail record rewritten on disk, tiles and all: nothing signed covers it. */
+	struct xr_buf rec;
+	struct xr_record r;
+	xr_buf_init(&rec, 1 << 20);
+	l = open_ledger(false, true, 0);
+	ck_assert_int_eq(xr_ledger_record(l, 22, &rec, &err), 0);
+	xr_ledger_free(l);
+	ck_assert_int_eq(xr_record_decode(rec.data, rec.len, &r, &err), 0);
+	struct xr_buf body;
+	xr_buf_init(&body, 1 << 20);
+	xr_buf_put(&body, r.body, r.body_len);
+	r.body = body.data;
+	r.time_ms += 1000;
+	xr_buf_reset(&rec);
+	ck_assert_int_eq(xr_record_encode(&r, NULL, &rec, &err), 0);
+	forge(22, &rec, UINT64_MAX, 0);
+	audit_fails("a rewritten tail", "covered by no checkpoint");
+	xr_buf_fini(&rec);
+	xr_buf_fini(&body);
+}
+END_TEST
+
+static int audit_against(const struct xr_buf *kept, struct xr_audit_report *rep, struct xr_err *err)
+{
+	struct xr_ledger *l = open_ledger(false, true, 0);
+	struct xr_audit_opts o = {.keys = &node.key,
+				  .nkeys = 1,
+				  .threshold = 1,
+				  .against = (const char *)kept->data,
+				  .against_len = kept->len};
+	int rc = xr_ledger_audit_ex(l, &o, rep, err);
+	xr_ledger_free(l);
+	return rc;
+}
+
+/* Hole 2: a checkpoint an auditor kept holds the ledger to its history. */
+START_TEST(audit_against_kept)
+{
+	struct xr_err err = {0};
+	struct xr_audit_report rep;
+	struct xr_buf kept1, kept2;
+	char cmd[1024], base[256];
+	xr_buf_init(&kept1, XR_NOTE_MAX_LEN);
+	xr_buf_init(&kept2, XR_NOTE_MAX_LEN);
+	dbn = 600;
+	struct xr_ledger *l = open_ledger(true, false, 10);
+	add_envelopes(l, 1, 20, 5); /* blocks 0 (10) and 1 (20) */
+	xr_ledger_free(l);
+	snprintf(base, sizeof(base), "%s", db_path());
+	dbn = 601; /* a copy as it was at block 1 */
+	snprintf(cmd, sizeof(cmd), "cp -a %s %s", base, db_path());
+	ck_assert_int_eq(system(cmd), 0);
+	dbn = 600;
+	l = open_ledger(false, false, 10);
+	add_envelopes(l, 21, 5, 5);
+	ck_assert_int_eq(xr_ledger_checkpoint(l, &err), 0); /* block 2 (25) */
+	ck_assert_int_eq(xr_ledger_block(l, 1, &kept1, NULL, &err), 0);
+	ck_assert_int_eq(xr_ledger_block(l, 2, &kept2, NULL, &err), 0);
+	xr_ledger_free(l);
+
+	ck_assert_msg(audit_against(&kept1, &rep, &err) == 0, "%s", err.msg);
+	ck_assert(rep.against);
+	ck_assert_uint_eq(rep.against_block, 1);
+	ck_assert_uint_eq(rep.against_size, 20);
+	ck_assert_msg(audit_against(&kept2, &rep, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(rep.against_size, 25);
+
+	/* Truncated: the copy at block 1 does not extend block 2. */
+	dbn = 601;
+	ck_assert_int_lt(audit_against(&kept2, &rep, &err), 0);
+	ck_assert_msg(strstr(err.msg, "the ledger was truncated"), "%s", err.msg);
+	xr_err_clear(&err);
+	ck_assert_msg(audit_against(&kept1, &rep, &err) == 0, "%s", err.msg);
+
+	/* Rewritten below it, every block signed again by the committee key: a
+	 * plain audit cannot tell, the kept checkpoint can. */
+	dbn = 602;
+	snprintf(cmd, sizeof(cmd), "cp -a %s %s", base, db_path());
+	ck_assert_int_eq(system(cmd), 0);
+	struct xr_buf rec;
+	struct xr_record r;
+	xr_buf_init(&rec, 1 << 20);
+	l = open_ledger(false, true, 0);
+	ck_assert_int_eq(xr_ledger_record(l, 3, &rec, &err), 0);
+	xr_ledger_free(l);
+	ck_assert_int_eq(xr_record_decode(rec.data, rec.len, &r, &err), 0);
+	struct xr_buf body;
+	xr_buf_init(&body, 1 << 20);
+	xr_buf_put(&body, r.body, r.body_len);
+	r.body = body.data;
+	r.time_ms += 1;
+	xr_buf_reset(&rec);
+	ck_assert_int_eq(xr_record_encode(&r, NULL, &rec, &err), 0);
+	forge(3, &rec, UINT64_MAX, 0);
+	l = open_ledger(false, true, 0);
+	audit_ok(l);
+	xr_ledger_free(l);
+	xr_err_clear(&err);
+	ck_assert_int_lt(audit_against(&kept1, &rep, &err), 0);
+	ck_assert_msg(strstr(err.msg, "does not extend the kept checkpoint (block 1, size 20)"),
+		      "%s", err.msg);
+
+	/* A kept checkpoint whose signature does not verify is refused. */
+	dbn = 600;
+	kept1.data[kept1.len - 10] ^= 1;
+	xr_err_clear(&err);
+	ck_assert_int_lt(audit_against(&kept1, &rep, &err), 0);
+	ck_assert_msg(strstr(err.msg, "the kept checkpoint"), "%s", err.msg);
+	xr_buf_fini(&rec);
+	xr_buf_fini(&body);
+	xr_buf_fini(&kept1);
+	xr_buf_fini(&kept2);
+}
+END_TEST
+
+/* The uniqueness check in little memory: sorted runs spilled to a scratch
+ * file and merged, and more emitters than the emitter cache holds. */
+START_TEST(audit_sorts_in_runs)
+{
+	struct xr_err err = {0};
+	struct xr_ledger *l = open_ledger(true, false, 500);
+	struct xr_ledger_batch *b = xr_ledger_batch_new();
+	struct xr_buf rec;
+	struct xr_envelope e;
+	xr_buf_init(&rec, 1 << 20);
+	for (uint64_t s = 1; s <= 3000; s++) {
+		fx_envelope(&e, s);
+		xr_put_be32(e.emitter, (uint32_t)(s % 1500)); /* 1500 emitters, two each */
+		fx_record_of(&rec, "node1", NULL, &e, NULL, 0);
+		ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
+		if (xr_ledger_batch_count(b) == 250)
+			append_ok(l, b);
+	}
+	ck_assert_int_eq(xr_ledger_checkpoint(l, &err), 0);
+	xr_ledger_free(l);
+	char scratch[300];
+	snprintf(scratch, sizeof(scratch), "%s/scratch", root);
+	ck_assert_int_eq(mkdir(scratch, 0700), 0);
+	struct xr_audit_opts o = {.keys = &node.key,
+				  .nkeys = 1,
+				  .threshold = 1,
+				  .scratch_dir = scratch,
+				  .sort_mem = 64 << 10};
+	struct xr_audit_report rep;
+	l = open_ledger(false, true, 0);
+	ck_assert_msg(xr_ledger_audit_ex(l, &o, &rep, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(rep.envelopes, 3000);
+	ck_assert_uint_eq(rep.duplicates, 0);
+	xr_ledger_free(l);
+
+	/* With the indices wiped, record 1234 again: found through the merge. */
+	struct raw r;
+	raw_open(&r, db_path());
+	raw_wipe(&r, "idx_envelope");
+	raw_wipe(&r, "idx_source");
+	raw_close(&r);
+	l = open_ledger(false, false, 500);
+	fx_envelope(&e, 1235);
+	xr_put_be32(e.emitter, 1235);
+	fx_record_of(&rec, "node1", NULL, &e, NULL, 0);
+	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
+	append_ok(l, b);
+	ck_assert_int_eq(xr_ledger_checkpoint(l, &err), 0);
+	xr_ledger_free(l);
+	l = open_ledger(false, true, 0);
+	xr_err_clear(&err);
+	ck_assert_int_eq(xr_ledger_audit_ex(l, &o, &rep, &err), XR_EVERIFY);
+	ck_assert_msg(strstr(err.msg, "is on the ledger twice: records 1234 and 3000"), "%s",
+		      err.msg);
+	ck_assert_uint_eq(rep.bad_index, 3000);
+	ck_assert_uint_gt(rep.index_errors, 2999);
+	xr_ledger_free(l);
+	xr_buf_fini(&rec);
+	xr_ledger_batch_free(b);
+}
+END_TEST
+
+/* Hole 3: sizes are bounded where they enter (xr_ledger_batch_add) and where
+ * the audit reads them back from a hostile ledger. */
+START_TEST(hostile_sizes)
+{
+	struct xr_err err = {0};
+	struct xr_ledger_batch *b = xr_ledger_batch_new();
+	struct xr_buf rec;
+	size_t cap = (size_t)16 << 20;
+	uint8_t *big = calloc(1, XR_RECORD_MAX_LEN + cap + 1);
+	xr_buf_init(&rec, 1 << 20);
+	fx_envelope_record(&rec, "node1", NULL, 1, big, cap + 1);
+	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, big, cap + 1, &err), XR_ETOOBIG);
+	ck_assert_msg(strstr(err.msg, "evidence of 16777217 bytes"), "%s", err.msg);
+	xr_err_clear(&err);
+	ck_assert_int_eq(xr_ledger_batch_add(b, big, XR_RECORD_MAX_LEN + 1, NULL, 0, &err),
+			 XR_ETOOBIG);
+	ck_assert_msg(strstr(err.msg, "record of"), "%s", err.msg);
+	ck_assert_uint_eq(xr_ledger_batch_count(b), 0);
+	fx_envelope_record(&rec, "node1", NULL, 1, big, cap);
+	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, big, cap, &err), 0);
+	xr_ledger_batch_free(b);
+
+	/* Stored directly: a record and evidence beyond their caps. */
+	for (int c = 0; c < 2; c++) {
+		dbn = 400 + c;
+		struct xr_ledger *l = open_ledger(true, false, 1000);
+		add_envelopes(l, 1, 10, 10);
+		ck_assert_int_eq(xr_ledger_checkpoint(l, &err), 0);
+		xr_ledger_free(l);
+		uint8_t k[8];
+		xr_put_be64(k, c == 0 ? 5 : 7);
+		tamper(c == 0 ? "records" : "evidence", k, 8, big, c == 0 ? 2u << 20 : cap + 1);
+		if (c == 0)
+			audit_fails("a huge record", "record 5 is 2097152 bytes");
+		else
+			audit_fails("huge evidence", "the evidence of record 7 is 16777217 bytes");
+	}
+	free(big);
+	xr_buf_fini(&rec);
+}
+END_TEST
+
+#if defined(__SANITIZE_ADDRESS__)
+#define XR_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XR_ASAN 1
+#endif
+#endif
+
+/* The audit child: audits the ledger at path; exit 0 when it failed cleanly
+ * for want of memory, 10 when it passed, 11 on another failure. */
+static int audit_child(const char *path, const char *seed_hex)
+{
+	struct xr_err err = {0};
+	struct xr_signer s;
+	uint8_t seed[32];
+	if (xr_hex_decode_exact(seed_hex, seed, 32, &err) < 0 ||
+	    xr_signer_init(&s, "node1", seed, &err) < 0)
+		return 3;
+	struct xr_ledger_opts o = {.path = path, .read_only = true};
+	struct xr_ledger *l;
+	if (xr_ledger_open(&o, &l, &err) < 0)
+		return 4;
+	struct xr_audit_report rep;
+	int rc = xr_ledger_audit(l, &s.key, 1, 1, NULL, NULL, &rep, &err);
+	printf("audit child: rc %d: %s\n", rc, err.msg);
+	xr_ledger_free(l);
+	return rc == 0 ? 10 : strstr(err.msg, "out of memory") ? 0 : 11;
+}
+
+/* A chunk of the audit's reader that outgrows what the allocator gives
+ * latches its buffer failed: the audit must stop there and fail cleanly,
+ * never read past the buffer. The child's ASan allocator refuses any
+ * allocation over 48 MiB; the records here fill a chunk's buffer to exactly
+ * 32 MiB, so that the next one needs 64. */
+START_TEST(audit_reader_out_of_memory)
+{
+	struct xr_err err = {0};
+	struct xr_ledger *l = open_ledger(true, false, 1000);
+	struct xr_ledger_batch *b = xr_ledger_batch_new();
+	struct xr_buf rec;
+	xr_buf_init(&rec, 1 << 20);
+	fx_envelope_record(&rec, "node1", NULL, 1, NULL, 0);
+	size_t evlen = ((size_t)8 << 20) - rec.len;
+	uint8_t *ev = calloc(1, evlen);
+	for (uint64_t s = 1; s <= 8; s++) {
+		ev[0] = (uint8_t)s;
+		fx_envelope_record(&rec, "node1", NULL, s, ev, evlen);
+		ck_assert_uint_eq(rec.len + evlen, (size_t)8 << 20);
+		ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, ev, evlen, &err), 0);
+		append_ok(l, b);
+	}
+	ck_assert_int_eq(xr_ledger_checkpoint(l, &err), 0);
+	audit_ok(l);
+	xr_ledger_free(l);
+	xr_ledger_batch_free(b);
+	xr_buf_fini(&rec);
+	free(ev);
+#ifdef XR_ASAN
+	char seed_hex[65], opts[1024];
+	const char *have = getenv("ASAN_OPTIONS");
+	xr_hex_encode(node_seed, 32, seed_hex);
+	snprintf(opts, sizeof(opts), "%s%sallocator_may_return_null=1:max_allocation_size_mb=48",
+		 have ? have : "", have && *have ? ":" : "");
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setenv("ASAN_OPTIONS", opts, 1);
+		execl("/proc/self/exe", "test_ledger", "--audit-child", db_path(), seed_hex,
+		      (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	waitpid(pid, &st, 0);
+	ck_assert_msg(
+	    WIFEXITED(st) && WEXITSTATUS(st) == 0, "the audit child did not fail cleanly: %s %d",
+	    WIFEXITED(st) ? "exit" : "signal", WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+#endif
+}
+END_TEST
+
+/* Hole 5: append and audit apply one set of membership rules. Each bad
+ * ledger is one a holder of the committee key could sign. */
+START_TEST(one_set_of_rules)
+{
+	struct xr_err err = {0};
+	uint8_t aud_seed[32], aud_pub[32], dep_seed[32], dep_pub[32];
+	ck_assert_int_eq(xr_ed25519_keygen(aud_seed, aud_pub, &err), 0);
+	ck_assert_int_eq(xr_ed25519_keygen(dep_seed, dep_pub, &err), 0);
+	struct xr_ledger_batch *b = xr_ledger_batch_new();
+	struct xr_buf rec;
+	xr_buf_init(&rec, 1 << 20);
+
+	/* Append refuses. */
+	struct xr_ledger *l = open_ledger(true, false, 5);
+	genesis(l); /* 0: admin, 1: dapp1 */
+	fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_ENROL, "aud1", XR_ROLE_AUDITOR,
+			 aud_pub);
+	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
+	fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_ENROL, "dep1", XR_ROLE_DEPLOYER,
+			 dep_pub);
+	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
+	fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_ENROL, "ph1", XR_ROLE_DAPP, dapp_pub);
+	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
+	append_ok(l, b); /* 2: aud1, 3: dep1, 4: ph1 */
+	add_envelopes(l, 1, 10, 3);
+	ck_assert_int_eq(xr_ledger_checkpoint(l, &err), 0);
+	uint64_t size0 = xr_ledger_size(l);
+	struct {
+		const char *name, *expect;
+	} cases[] = {
+	    {"revoke of a non-member", "not a member"},
+	    {"revoke with another key", "enrolled with another key"},
+	    {"envelope by an auditor", "may not write ENVELOPE records"},
+	    {"envelope by a deployer", "may not write ENVELOPE records"},
+	    {"membership by a dapp", "may not write MEMBER records"},
+	};
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		switch (c) {
+		case 0:
+			fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_REVOKE, "ghost",
+					 XR_ROLE_DAPP, dapp_pub);
+			break;
+		case 1:
+			fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_REVOKE, "dapp1",
+					 XR_ROLE_DAPP, admin_pub);
+			break;
+		case 2:
+			fx_envelope_record(&rec, "aud1", aud_seed, 900, NULL, 0);
+			break;
+		case 3:
+			fx_envelope_record(&rec, "dep1", dep_seed, 901, NULL, 0);
+			break;
+		case 4:
+			fx_member_record(&rec, "dapp1", dapp_seed, XR_MEMBER_ENROL, "eve",
+					 XR_ROLE_DAPP, dapp_pub);
+			break;
+		}
+		xr_ledger_batch_clear(b);
+		xr_err_clear(&err);
+		ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
+		int rc = xr_ledger_append(l, b, NULL, &err);
+		ck_assert_msg(rc < 0, "append accepted %s", cases[c].name);
+		ck_assert_msg(strstr(err.msg, cases[c].expect), "%s: '%s'", cases[c].name, err.msg);
+		ck_assert_uint_eq(xr_ledger_size(l), size0);
+	}
+	xr_ledger_batch_clear(b);
+	audit_ok(l);
+	xr_ledger_free(l);
+
+	/* The audit reports the same ledgers, signed by the committee. Record 4
+	 * (ph1's enrolment) is replaced; copies of the good ledger are forged. */
+	char cmd[1024], good[256];
+	snprintf(good, sizeof(good), "%s", db_path());
+	for (size_t c = 0; c < 5; c++) {
+		dbn = 500 + (int)c;
+		snprintf(cmd, sizeof(cmd), "rm -rf %s && cp -a %s %s", db_path(), good, db_path());
+		ck_assert_int_eq(system(cmd), 0);
+		uint64_t at = 4;
+		switch (c) {
+		case 0:
+			fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_REVOKE, "ghost",
+					 XR_ROLE_DAPP, dapp_pub);
+			break;
+		case 1:
+			fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_REVOKE, "dapp1",
+					 XR_ROLE_DAPP, admin_pub);
+			break;
+		case 2:
+			fx_envelope_record(&rec, "aud1", aud_seed, 900, NULL, 0);
+			break;
+		case 3:
+			fx_envelope_record(&rec, "dep1", dep_seed, 901, NULL, 0);
+			break;
+		case 4:
+			fx_member_record(&rec, "dapp1", dapp_seed, XR_MEMBER_ENROL, "eve",
+					 XR_ROLE_DAPP, dapp_pub);
+			break;
+		}
+		forge(at, &rec, UINT64_MAX, 0);
+		struct xr_audit_report rep = audit_fails(cases[c].name, cases[c].expect);
+		ck_assert_uint_eq(rep.bad_index, at);
+	}
+
+	/* The first record's self-enrolment must be an enrolment. */
+	dbn = 510;
+	l = open_ledger(true, false, 5);
+	fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_ENROL, "admin", XR_ROLE_ALL,
+			 admin_pub);
+	ck_assert_int_eq(xr_ledger_batch_add(b, rec.data, rec.len, NULL, 0, &err), 0);
+	append_ok(l, b);
+	add_envelopes(l, 1, 10, 10);
+	ck_assert_int_eq(xr_ledger_checkpoint(l, &err), 0);
+	audit_ok(l);
+	xr_ledger_free(l);
+	fx_member_record(&rec, "admin", admin_seed, XR_MEMBER_REVOKE, "admin", XR_ROLE_ALL,
+			 admin_pub);
+	forge(0, &rec, UINT64_MAX, 0);
+	audit_fails("a first record that revokes its author", "not an enrolled member");
+
+	/* Checkpoint times never decrease. */
+	dbn = 511;
+	l = open_ledger(true, false, 5);
+	add_envelopes(l, 1, 12, 4);
+	ck_assert_int_eq(xr_ledger_checkpoint(l, &err), 0);
+	uint64_t nb = xr_ledger_blocks(l);
+	struct xr_buf note;
+	struct xr_checkpoint cp;
+	xr_buf_init(&note, XR_NOTE_MAX_LEN);
+	ck_assert_int_eq(xr_ledger_block(l, nb - 2, &note, &cp, &err), 0);
+	xr_ledger_free(l);
+	forge(0, NULL, nb - 1, cp.time_ms - 1);
+	audit_fails("a block older than its predecessor", "before the time");
+	xr_buf_fini(&note);
+	xr_buf_fini(&rec);
+	xr_ledger_batch_free(b);
+}
+END_TEST
+
+/* A clock that steps back behind the newest checkpoint must not make every
+ * append cut one (now - cp_time underflowed), and the next checkpoint's time
+ * must not go back either. */
+START_TEST(clock_steps_back)
+{
+	struct xr_err err = {0};
+	struct xr_ledger *l = open_ledger(true, false, 1000000);
+	add_envelopes(l, 1, 3, 3);
+	ck_assert_int_eq(xr_ledger_checkpoint(l, &err), 0);
+	xr_ledger_free(l);
+	struct raw r;
+	size_t vl;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t ahead = (uint64_t)ts.tv_sec * 1000 + 3600 * 1000;
+	raw_open(&r, db_path());
+	char *st = raw_get(&r, "default", "state", 5, &vl);
+	ck_assert_ptr_nonnull(st);
+	xr_put_be64((uint8_t *)st + 48, ahead); /* the newest checkpoint, an hour ahead */
+	raw_put(&r, "default", "state", 5, st, vl);
+	free(st);
+	raw_close(&r);
+
+	l = open_ledger(false, false, 1000000);
+	for (uint64_t s = 4; s < 9; s++)
+		add_envelopes(l, s, 1, 1);
+	ck_assert_uint_eq(xr_ledger_blocks(l), 1);
+	ck_assert_int_eq(xr_ledger_checkpoint(l, &err), 0);
+	struct xr_buf note;
+	struct xr_checkpoint cp;
+	xr_buf_init(&note, XR_NOTE_MAX_LEN);
+	ck_assert_int_eq(xr_ledger_block(l, 1, &note, &cp, &err), 0);
+	ck_assert_uint_ge(cp.time_ms, ahead);
+	audit_ok(l);
+	xr_buf_fini(&note);
+	xr_ledger_free(l);
+}
+END_TEST
+
+/* For cli_ledger.sh: drops the newest block of the (closed) ledger at path,
+ * as a truncation would, so that the records it covered become a tail.
+ * Outside a Check test: errors are printed, not asserted. */
+static int drop_newest_block(const char *path)
+{
+	struct xr_err err = {0};
+	struct xr_ledger_opts o = {.path = path, .read_only = true};
+	struct xr_ledger *l;
+	struct xr_buf note;
+	struct xr_checkpoint cp;
+	if (xr_ledger_open(&o, &l, &err) < 0) {
+		fprintf(stderr, "drop-newest-block: %s\n", err.msg);
+		return 1;
+	}
+	uint64_t n = xr_ledger_blocks(l);
+	xr_buf_init(&note, XR_NOTE_MAX_LEN);
+	int rc = n < 2 ? xr_err_set(&err, XR_ESTATE, "the ledger has %llu blocks, need two",
+				    (unsigned long long)n)
+		       : xr_ledger_block(l, n - 2, &note, &cp, &err);
+	xr_ledger_free(l);
+	if (rc < 0) {
+		fprintf(stderr, "drop-newest-block: %s\n", err.msg);
+		xr_buf_fini(&note);
+		return 1;
+	}
+	size_t tl = 0;
+	for (size_t i = note.len; i >= 2 && !tl; i--)
+		if (note.data[i - 2] == '\n' && note.data[i - 1] == '\n')
+			tl = i - 1;
+	const rocksdb_options_t *cfo[NCF];
+	rocksdb_column_family_handle_t *h[NCF];
+	rocksdb_options_t *opt = rocksdb_options_create();
+	char *e = NULL;
+	for (int i = 0; i < NCF; i++)
+		cfo[i] = opt;
+	rocksdb_t *db = rocksdb_open_column_families(opt, path, NCF, cf_names, cfo, h, &e);
+	if (!e) {
+		rocksdb_writeoptions_t *wo = rocksdb_writeoptions_create();
+		rocksdb_readoptions_t *ro = rocksdb_readoptions_create();
+		rocksdb_writebatch_t *wb = rocksdb_writebatch_create();
+		uint8_t k[8];
+		size_t vl = 0;
+		char *st = rocksdb_get_cf(db, ro, h[0], "state", 5, &vl, &e);
+		if (!e && st && vl == 64) {
+			xr_put_be64(k, n - 1);
+			rocksdb_writebatch_delete_cf(wb, h[3], (const char *)k, 8);
+			xr_put_be64((uint8_t *)st + 8, n - 1);
+			xr_sha256(note.data, tl, (uint8_t *)st + 16);
+			xr_put_be64((uint8_t *)st + 48, cp.time_ms);
+			xr_put_be64((uint8_t *)st + 56, cp.size);
+			rocksdb_writebatch_put_cf(wb, h[0], "state", 5, st, vl);
+			rocksdb_write(db, wo, wb, &e);
+		} else if (!e) {
+			e = strdup("no ledger state of 64 bytes");
+		}
+		free(st);
+		rocksdb_writebatch_destroy(wb);
+		rocksdb_writeoptions_destroy(wo);
+		rocksdb_readoptions_destroy(ro);
+		for (int i = 0; i < NCF; i++)
+			rocksdb_column_family_handle_destroy(h[i]);
+		rocksdb_close(db);
+	}
+	rocksdb_options_destroy(opt);
+	xr_buf_fini(&note);
+	if (e) {
+		fprintf(stderr, "drop-newest-block: %s\n", e);
+		free(e);
+		return 1;
+	}
+	return 0;
+}
 
 /* The crash test's writer, run as a fresh process (RocksDB's background
  * threads do not survive a bare fork): appends batches of 50 records with a
@@ -680,6 +1605,15 @@ static Suite *suite(void)
 	tcase_add_test(t, reader_beside_writer);
 	tcase_add_test(t, audit_finds_tampering);
 	tcase_add_test(t, kill_mid_append);
+	tcase_add_test(t, audit_rederives_uniqueness);
+	tcase_add_test(t, audit_checks_indices);
+	tcase_add_test(t, audit_uncovered_tail);
+	tcase_add_test(t, audit_against_kept);
+	tcase_add_test(t, audit_sorts_in_runs);
+	tcase_add_test(t, hostile_sizes);
+	tcase_add_test(t, audit_reader_out_of_memory);
+	tcase_add_test(t, one_set_of_rules);
+	tcase_add_test(t, clock_steps_back);
 	suite_add_tcase(s, t);
 	return s;
 }
@@ -688,6 +1622,10 @@ int main(int argc, char **argv)
 {
 	if (argc == 5 && strcmp(argv[1], "--append-child") == 0)
 		return append_child(argv[2], argv[3], (int)strtol(argv[4], NULL, 10));
+	if (argc == 4 && strcmp(argv[1], "--audit-child") == 0)
+		return audit_child(argv[2], argv[3]);
+	if (argc == 3 && strcmp(argv[1], "--drop-newest-block") == 0)
+		return drop_newest_block(argv[2]);
 	SRunner *sr = srunner_create(suite());
 	srunner_run_all(sr, CK_NORMAL);
 	int failed = srunner_ntests_failed(sr);

@@ -11,8 +11,8 @@
 #include "envelope_json.h"
 
 struct ledger_args {
-	const char *dir, *file, *from, *to, *block, *keys, *thr;
-	bool json, compact;
+	const char *dir, *file, *from, *to, *block, *keys, *thr, *against, *tail;
+	bool json, compact, allow_tail;
 };
 
 static const char usage[] =
@@ -29,6 +29,8 @@ static int parse(int argc, char **argv, struct ledger_args *a, const char *help)
 	    {"keys", required_argument, NULL, 'k'},
 	    {"threshold", required_argument, NULL, 't'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"allow-tail", optional_argument, NULL, 'A'},
+	    {"against", required_argument, NULL, 'a'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -60,6 +62,13 @@ static int parse(int argc, char **argv, struct ledger_args *a, const char *help)
 			break;
 		case 'j':
 			a->json = true;
+			break;
+		case 'A':
+			a->allow_tail = true;
+			a->tail = optarg;
+			break;
+		case 'a':
+			a->against = optarg;
 			break;
 		case 'h':
 			printf("%s", help);
@@ -332,18 +341,33 @@ static int do_audit(int argc, char **argv)
 	struct ledger_args a;
 	struct xr_err err = {0};
 	struct xr_node n;
-	int rc = parse(argc, argv, &a,
-		       "usage: xrelay ledger audit --dir DIR [--keys FILE] [--threshold K] "
-		       "[--json]\n\nRe-derives every Merkle node and checkpoint from the records, "
-		       "checks every\nsignature and hash-chain link, and reports the first "
-		       "divergence. Keys default\nto the node's committee.vkeys.\n");
+	int rc = parse(
+	    argc, argv, &a,
+	    "usage: xrelay ledger audit --dir DIR [--keys FILE] [--threshold K]\n"
+	    "                           [--allow-tail[=N]] [--against CHECKPOINT] [--json]\n\n"
+	    "Re-derives every Merkle node and checkpoint from the records, checks every\n"
+	    "signature, hash-chain link and membership rule, and that no envelope or source\n"
+	    "key is on the ledger twice and the indices agree with the records. Reports the\n"
+	    "first divergence. Keys default to the node's committee.vkeys.\n\n"
+	    "Records after the newest checkpoint are signed by nothing and fail the audit;\n"
+	    "--allow-tail accepts such a tail (of at most N records). --against CHECKPOINT\n"
+	    "(a signed checkpoint you kept, from `xrelay ledger checkpoint`) also proves that\n"
+	    "the ledger extends it, so a truncation or a rewrite below it fails.\n");
 	if (rc >= 0)
 		return rc;
 	rc = 0;
+	uint64_t allow = 0;
+	if (a.allow_tail && a.tail && xr_u64_parse(a.tail, &allow, &err) < 0)
+		return xr_cli_usage(usage, "--allow-tail=N needs a number: %s", err.msg);
+	if (a.allow_tail && !a.tail)
+		allow = UINT64_MAX;
 	if (xr_node_open(&n, a.dir, false, &err) < 0)
 		return xr_cli_fail(&err);
 	struct xr_vkey *keys = n.keys;
 	size_t nkeys = n.nkeys;
+	struct xr_buf kept;
+	bool audited = false;
+	xr_buf_init(&kept, XR_NOTE_MAX_LEN);
 	if (a.keys && (rc = xr_vkeys_load(a.keys, &keys, &nkeys, &err)) < 0) {
 		xr_node_close(&n);
 		return xr_cli_fail(&err);
@@ -356,19 +380,40 @@ static int do_audit(int argc, char **argv)
 	}
 	if (a.thr)
 		thr = (size_t)t;
+	if (a.against && (rc = xr_read_file(a.against, XR_NOTE_MAX_LEN, &kept, &err)) < 0) {
+		xr_err_prefix(&err, "--against");
+		goto out;
+	}
 	struct timespec t0, t1;
 	struct xr_audit_report rep;
+	audited = true;
+	struct xr_audit_opts ao = {
+	    .keys = keys,
+	    .nkeys = nkeys,
+	    .threshold = thr,
+	    .allow_tail = allow,
+	    .against = a.against ? (const char *)kept.data : NULL,
+	    .against_len = kept.len,
+	    .progress = !a.json && isatty(STDERR_FILENO) ? progress : NULL,
+	};
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	rc = xr_ledger_audit(n.ledger, keys, nkeys, thr,
-			     !a.json && isatty(STDERR_FILENO) ? progress : NULL, NULL, &rep, &err);
+	rc = xr_ledger_audit_ex(n.ledger, &ao, &rep, &err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (a.json) {
-		json_t *o = rc == 0 ? json_pack("{s:b, s:I, s:I, s:I, s:f}", "ok", 1, "records",
-						(json_int_t)rep.records, "blocks",
-						(json_int_t)rep.blocks, "signed_records",
-						(json_int_t)rep.signed_records, "seconds", s)
-				    : json_pack("{s:b, s:s}", "ok", 0, "reason", err.msg);
+		json_t *o =
+		    rc == 0 ? json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:f}", "ok", 1, "records",
+					(json_int_t)rep.records, "blocks", (json_int_t)rep.blocks,
+					"signed_records", (json_int_t)rep.signed_records,
+					"envelopes", (json_int_t)rep.envelopes, "uncovered",
+					(json_int_t)rep.uncovered, "seconds", s)
+			    : json_pack("{s:b, s:s, s:I}", "ok", 0, "reason", err.msg, "uncovered",
+					(json_int_t)rep.uncovered);
+		if (o && rc == 0 && rep.against)
+			json_object_set_new(o, "against",
+					    json_pack("{s:I, s:I}", "block",
+						      (json_int_t)rep.against_block, "size",
+						      (json_int_t)rep.against_size));
 		xr_json_print(o, true);
 		json_decref(o);
 	} else if (rc == 0) {
@@ -376,12 +421,30 @@ static int do_audit(int argc, char **argv)
 		    "OK audited %llu records and %llu blocks (%llu signed by members) in %.2fs\n",
 		    (unsigned long long)rep.records, (unsigned long long)rep.blocks,
 		    (unsigned long long)rep.signed_records, s);
+		if (rep.uncovered && rep.blocks)
+			printf("tail: %llu records after block %llu are covered by no checkpoint "
+			       "yet (allowed)\n",
+			       (unsigned long long)rep.uncovered,
+			       (unsigned long long)rep.blocks - 1);
+		else if (rep.uncovered)
+			printf(
+			    "tail: %llu records are covered by no checkpoint yet: the ledger has "
+			    "none (allowed)\n",
+			    (unsigned long long)rep.uncovered);
+		if (rep.against)
+			printf("against: the ledger extends the kept checkpoint of block %llu "
+			       "(size %llu)\n",
+			       (unsigned long long)rep.against_block,
+			       (unsigned long long)rep.against_size);
 	} else {
 		printf("FAIL %s\n", err.msg);
 	}
 out:
+	if (rc < 0 && !audited)
+		xr_cli_fail(&err);
 	if (keys != n.keys)
 		free(keys);
+	xr_buf_fini(&kept);
 	xr_node_close(&n);
 	return rc < 0 ? 1 : 0;
 }

@@ -18,6 +18,10 @@
 
 struct xr_ledger;
 
+/* The most evidence one record may carry: the EVM adapter's cap
+ * (XR_EVM_EVIDENCE_MAX), which no framework's evidence should need to pass. */
+#define XR_LEDGER_EVIDENCE_MAX (16u << 20)
+
 struct xr_ledger_opts {
 	const char *path;   /* RocksDB folder; created when create is true */
 	bool create;	    /* create a new ledger; refuse if one exists */
@@ -44,7 +48,9 @@ void xr_ledger_batch_free(struct xr_ledger_batch *b);
 void xr_ledger_batch_clear(struct xr_ledger_batch *b);
 size_t xr_ledger_batch_count(const struct xr_ledger_batch *b);
 /* Adds an encoded record. For an ENVELOPE record the evidence bytes (may be
- * empty) are stored beside it; their SHA-256 must equal the record's digest. */
+ * empty) are stored beside it; their SHA-256 must equal the record's digest.
+ * XR_ETOOBIG for a record over XR_RECORD_MAX_LEN or evidence over
+ * XR_LEDGER_EVIDENCE_MAX. */
 int xr_ledger_batch_add(struct xr_ledger_batch *b,
 			const uint8_t *record,
 			size_t len,
@@ -85,7 +91,9 @@ int xr_ledger_cursor(struct xr_ledger *l,
 /* Reads record `index` (its bytes are appended to ret). */
 int xr_ledger_record(struct xr_ledger *l, uint64_t index, struct xr_buf *ret, struct xr_err *err);
 int xr_ledger_evidence(struct xr_ledger *l, uint64_t index, struct xr_buf *ret, struct xr_err *err);
-/* XR_ENOTFOUND when no record holds that envelope id. */
+/* XR_ENOTFOUND when the envelope index has no entry for that id; XR_EVERIFY
+ * when the record the index names does not hold that envelope (a corrupt
+ * index never yields another record). */
 int xr_ledger_find_envelope(struct xr_ledger *l,
 			    const uint8_t id[32],
 			    uint64_t *ret_index,
@@ -103,6 +111,13 @@ int xr_ledger_emitter_sequence(struct xr_ledger *l,
 			       const struct xr_envelope *e,
 			       uint64_t *ret_seq,
 			       struct xr_err *err);
+
+/* The roles of which a member needs one to write records of `type`
+ * (enum xr_record_type): ENVELOPE relayer or dapp, CHAIN admin or deployer,
+ * MEMBER admin, DELIVERY and ALERT relayer; 0 for an unknown type. Committee
+ * members write any type without a signature. Append and audit both apply
+ * it. */
+uint8_t xr_ledger_writer_roles(uint8_t type);
 
 /* The index of the MEMBER record that enrolled `name` most recently. */
 int xr_ledger_find_member(struct xr_ledger *l,
@@ -141,10 +156,48 @@ int xr_ledger_block_covering(struct xr_ledger *l,
 struct xr_audit_report {
 	uint64_t records, blocks, signed_records;
 	uint64_t bad_index; /* first divergent record or block, when failing */
+	/* Appended after version 1 of this struct: */
+	uint64_t envelopes;    /* ENVELOPE records */
+	uint64_t uncovered;    /* records after the newest checkpoint */
+	uint64_t duplicates;   /* envelopes or source keys held by more than one record */
+	uint64_t index_errors; /* index entries that disagree with the records */
+	bool against;	       /* a kept checkpoint was given and the ledger extends it */
+	uint64_t against_block, against_size;
 };
+
+struct xr_audit_opts {
+	const struct xr_vkey *keys; /* the committee's verifier keys */
+	size_t nkeys, threshold;
+	/* Records after the newest checkpoint carry no signature: more than this
+	 * many fail the audit (0: any tail fails; UINT64_MAX: any is allowed). */
+	uint64_t allow_tail;
+	/* A signed checkpoint (note text) an auditor kept, or NULL: the ledger
+	 * must extend it (its signatures verify with keys, the ledger holds the
+	 * same block, and a consistency proof leads from its root to the newest
+	 * checkpoint's), so a truncation or a rewrite below it fails. */
+	const char *against;
+	size_t against_len;
+	/* Where the uniqueness check spills sorted runs (NULL: $TMPDIR or /tmp),
+	 * and the memory it sorts in (0: 256 MiB). */
+	const char *scratch_dir;
+	size_t sort_mem;
+	void (*progress)(void *ctx, uint64_t done, uint64_t total); /* may be NULL */
+	void *ctx;
+};
+
 /* Re-derives every Merkle node and checkpoint from the records, checks every
- * signature and every hash-chain link, and fails at the first divergence
- * with a precise message. progress (may be NULL) is called now and then. */
+ * signature, hash-chain link and checkpoint time, applies the membership
+ * rules append applies, decodes every envelope and re-derives from the
+ * records alone that no envelope id and no source key is held twice, and
+ * checks the envelope and source indices against the records both ways.
+ * Fails at the first divergence with a precise message; ret (may be NULL) is
+ * filled either way. */
+int xr_ledger_audit_ex(struct xr_ledger *l,
+		       const struct xr_audit_opts *o,
+		       struct xr_audit_report *ret,
+		       struct xr_err *err);
+
+/* xr_ledger_audit_ex with no tail allowed and no kept checkpoint. */
 int xr_ledger_audit(struct xr_ledger *l,
 		    const struct xr_vkey *keys,
 		    size_t nkeys,
