@@ -11,10 +11,10 @@
 #    and Z wait with the endpoint / chain id named; X's node started later is
 #    opened and committed by itself; an unknown evm param still refuses to
 #    start with a message naming it;
-# 3. kill -9 during a chunked step: 2,500 events in one scan range, a few
-#    hundred a block, so one step commits in chunks of at most 1000 events;
+# 3. kill -9 during a chunked step: 4,500 events in one scan range, a few
+#    hundred a block, so one step commits in chunks closed at the first block boundary past 1000 events;
 #    the daemon is killed -9 while catching up, restarted, again; in the end
-#    sequences 1..2500 once each, audit passes.
+#    sequences 1..4500 once each, audit passes.
 set -uo pipefail
 DEV0=0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266
 # The address of the first contract the dev key deploys (nonce 0).
@@ -288,7 +288,7 @@ out=$("$X" evm send --rpc "$RC" --key-file "$T/dev.key" --bridge "$BC" --to-chai
 SEL=$(rpc "$PC" eth_getTransactionByHash "[\"$(echo "$out" | jget tx)\"]" |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["result"]["input"][:10])')
 check '[[ "$SEL" =~ ^0x[0-9a-f]{8}$ ]]' "selector of send: '$SEL'"
-# Sequences 2..2500 by eth_sendTransaction from the unlocked dev account,
+# Sequences 2..4500 by eth_sendTransaction from the unlocked dev account,
 # PER a block (automine off meanwhile).
 cat >"$T/bulk.py" <<'PY'
 import json, sys, urllib.request
@@ -325,25 +325,26 @@ while n < first + count:
     one("anvil_mine", ["0x1"])
 one("evm_setAutomine", [True])
 PY
-python3 "$T/bulk.py" "$PC" "$BC" "$SEL" "$DEV0" 2 2499 250 || die "bulk send of sequences 2..2500"
+python3 "$T/bulk.py" "$PC" "$BC" "$SEL" "$DEV0" 2 4499 250 || die "bulk send of sequences 2..4500"
 HC=$(block_of "$PC")
 mine "$PC" 2
 nlogs=$(rpc "$PC" eth_getLogs "[{\"address\":\"$BC\",\"fromBlock\":\"0x0\",\"toBlock\":\"latest\"}]" |
 	python3 -c 'import json,sys; print(len(json.load(sys.stdin)["result"]))')
-check '[ "$nlogs" -eq 2500 ]' "2500 Sent logs on C in blocks up to $HC (got $nlogs)"
-say "2500 events up to block $HC"
+check '[ "$nlogs" -eq 4500 ]' "4500 Sent logs on C in blocks up to $HC (got $nlogs)"
+say "4500 events up to block $HC"
 N="$T/n-chunk"
 "$X" init --dir "$N" >/dev/null || die "xrelay init $N"
 # The default scan range (1000 blocks) covers every block: one step,
-# committed in chunks of at most 1000 events.
+# committed in chunks closed at the first block boundary past 1000 events;
+# 4,500 events leave several chunks after any first one, so a kill lands mid-step.
 chains_conf "$N" "[$(evm_chain "$PC" 31337 "$BC")]"
 count() { sequences "$N" eip155:31337 | wc -l; }
 # shellcheck disable=SC2034 # used in a check string
-ALL="$(seq -s ' ' 1 2500) "
+ALL="$(seq -s ' ' 1 4500) "
 kills=0 mid=0 last=0 lastc=0
 while [ "$kills" -lt 6 ]; do
 	c0=$(count)
-	[ "$c0" -ge 2500 ] && break
+	[ "$c0" -ge 4500 ] && break
 	start
 	# Poll until this run committed its first chunk, then kill it mid-step.
 	for _ in $(seq 1200); do
@@ -355,7 +356,7 @@ while [ "$kills" -lt 6 ]; do
 	kills=$((kills + 1))
 	c=$(count)
 	cur=$(cursor eip155:31337)
-	[ "$c" -gt 0 ] && [ "$c" -lt 2500 ] && mid=$((mid + 1))
+	[ "$c" -gt 0 ] && [ "$c" -lt 4500 ] && mid=$((mid + 1))
 	echo "kill -9 #$kills: $c committed, cursor $cur" >>"$T/kills"
 	say "kill -9 #$kills: $c committed (were $c0), cursor $cur"
 	check 'audit "$N"' "audit after kill -9 #$kills ($c committed)"
@@ -364,10 +365,10 @@ while [ "$kills" -lt 6 ]; do
 	check 'committed_is "$N" eip155:31337 "$(seq -s " " 1 "$c") "' "after kill -9 #$kills the committed are exactly 1..$c"
 	last=$c lastc=$cur
 done
-check '[ "$mid" -ge 2 ]' "at least 2 kills with 0 < committed < 2500 (got $mid of $kills: $(tr '\n' ';' <"$T/kills"))"
+check '[ "$mid" -ge 2 ]' "at least 2 kills with 0 < committed < 4500 (got $mid of $kills: $(tr '\n' ';' <"$T/kills"))"
 start
 check 'wait_cursor eip155:31337 "$HC" 600' "catch-up to block $HC after $kills kills"
-check 'committed_is "$N" eip155:31337 "$ALL"' "exactly sequences 1..2500, once each"
+check 'committed_is "$N" eip155:31337 "$ALL"' "exactly sequences 1..4500, once each"
 check 'is_state eip155:31337 running && no_halt "$N"' "running, no halt after the kills"
 check 'audit "$N"' "audit after the catch-up"
 check 'stop' "SIGTERM at the end"
